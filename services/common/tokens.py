@@ -1,6 +1,5 @@
 """Signed service tokens: short-lived JWTs naming the acting account and its roles."""
 
-from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import timedelta

@@ -325,14 +325,16 @@ async def update_org(session: AsyncSession, org: Organization, data: c.OrgUpdate
     for required in ("kind", "level", "names"):
         if required in fields and fields[required] is None:
             raise InvalidReference(errors=[field_error(required, "cannot be removed")])
-    _apply_org_fields(org, fields)
-    await _check_org_references(session, org)
-    await _check_bin_free(session, org.bin, org.id)
-    refresh_org_search(org)
-    org.updated_at = utcnow()
+    with session.no_autoflush:  # one UPDATE, one version step, however many checks query first
+        _apply_org_fields(org, fields)
+        await _check_org_references(session, org)
+        await _check_bin_free(session, org.bin, org.id)
+        refresh_org_search(org)
+        org.updated_at = utcnow()
+    await _flush_unique(session)
     if data.topics is not None:
         await _set_topics(session, org, data.topics)
-    await _flush_unique(session)
+        await session.flush()
     return org
 
 
@@ -569,10 +571,11 @@ async def update_person(session: AsyncSession, person: Person, data: c.PersonUpd
     for required in ("family_name", "given_name"):
         if required in fields and fields[required] is None:
             raise InvalidReference(errors=[field_error(required, "cannot be removed")])
-    _apply_person_fields(person, fields)
-    await _check_iin_free(session, person)
-    refresh_person_search(person)
-    person.updated_at = utcnow()
+    with session.no_autoflush:
+        _apply_person_fields(person, fields)
+        await _check_iin_free(session, person)
+        refresh_person_search(person)
+        person.updated_at = utcnow()
     await _flush_unique(session)
     return person
 
@@ -668,10 +671,11 @@ async def update_membership(session: AsyncSession, membership: Membership, data:
     fields = data.model_dump(exclude_unset=True)
     if "role" in fields and fields["role"] is None:
         raise InvalidReference(errors=[field_error("role", "cannot be removed")])
-    for key, value in fields.items():
-        setattr(membership, key, value.value if hasattr(value, "value") else value)
-    await _check_membership(session, membership)
-    membership.updated_at = utcnow()
+    with session.no_autoflush:
+        for key, value in fields.items():
+            setattr(membership, key, value.value if hasattr(value, "value") else value)
+        await _check_membership(session, membership)
+        membership.updated_at = utcnow()
     await _flush_unique(session)
     return membership
 

@@ -1,0 +1,171 @@
+"""The `ashyq` command: run, migrate and seed the services, for people and for containers alike."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from services.common import migrations
+from services.common.settings import data_dir
+
+# Services that exist so far, in start order, with their default ports. `up` grows with this table.
+SERVICES: dict[str, dict[str, Any]] = {
+    "orgs": {"port": 8001, "app": "services.orgs.app:app"},
+}
+
+
+def _settings(service: str) -> Any:
+    if service == "orgs":
+        from services.orgs.settings import OrgsSettings
+
+        return OrgsSettings()
+    raise SystemExit(f"unknown service: {service}")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    names = list(SERVICES) if args.service == "all" else [args.service]
+    for name in names:
+        url = _settings(name).database_url
+        migrations.upgrade(name, url)
+        print(f"{name}: migrated to head")
+    return 0
+
+
+async def _load_demo(force_check: bool = True) -> dict[str, str]:
+    from services.common.db import make_engine, make_sessionmaker
+    from services.orgs import demo as orgs_demo
+
+    engine = make_engine(_settings("orgs").database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            result = await orgs_demo.load(session)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return {"orgs": f"{result.organizations} organizations, {result.people} people, {result.memberships} memberships"}
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from services.orgs.demo import NotEmpty
+
+    try:
+        loaded = asyncio.run(_load_demo())
+    except NotEmpty as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    for name, what in loaded.items():
+        print(f"{name}: loaded {what}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    spec = SERVICES[args.service]
+    uvicorn.run(spec["app"], host=args.host, port=args.port or spec["port"], log_level="info",
+                proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+    return 0
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url} exited with code {process.returncode} while starting")
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not become ready within {timeout:.0f} s")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """The embedded default: SQLite under ./data, demo data once, every service, Ctrl-C stops all."""
+    os.environ.setdefault("ASHYQ_DATA_DIR", str(data_dir()))
+    data_dir().mkdir(parents=True, exist_ok=True)
+    cmd_migrate(argparse.Namespace(service="all"))
+    marker = data_dir() / ".demo-loaded"
+    if not marker.exists() and not args.no_demo:
+        from services.orgs.demo import NotEmpty
+
+        try:
+            for name, what in asyncio.run(_load_demo()).items():
+                print(f"{name}: loaded demo data: {what}")
+        except NotEmpty:
+            print("demo data: databases already hold data; left as they are")
+        marker.write_text("loaded\n")
+
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def stop(*_: Any) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    try:
+        for name, spec in SERVICES.items():
+            process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name])  # noqa: S603
+            processes.append(process)
+            _wait_ready(f"http://127.0.0.1:{spec['port']}", process)
+        print("\nAshyq is running (embedded SQLite under " + str(data_dir()) + "):")
+        for name, spec in SERVICES.items():
+            print(f"  {name:<9} http://127.0.0.1:{spec['port']}  (API docs: /docs)")
+        print("Press Ctrl-C to stop.\n")
+        signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("a service stopped; stopping the others", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ashyq", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="migrate, load the demo data once and run every service (SQLite)")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    up.set_defaults(func=cmd_up)
+
+    migrate = sub.add_parser("migrate", help="upgrade a service's database to head")
+    migrate.add_argument("service", choices=[*SERVICES, "all"])
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load the demo data (the seed events) into empty databases")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run one service, as a container does")
+    serve.add_argument("service", choices=list(SERVICES))
+    serve.add_argument("--host", default=os.environ.get("ASHYQ_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

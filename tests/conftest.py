@@ -1,0 +1,126 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ASHYQ_TEST_POSTGRES_URL (default: the local server, user postgres); each test
+run creates its own throwaway databases there and drops them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from services.common.db import make_engine
+from services.common.migrations import upgrade
+from services.common.tokens import issue_token
+from services.contracts.auth import Actor, Role
+
+TEST_SECRET = "test-secret-not-for-production-0123456789"  # noqa: S105
+PG_URL = os.environ.get("ASHYQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+class Databases:
+    """Creates throwaway databases on one backend and drops them when the run ends."""
+
+    def __init__(self, backend: str, tmp_dir: Any) -> None:
+        self.backend = backend
+        self.tmp_dir = tmp_dir
+        self.created: list[str] = []
+
+    def new(self, name: str) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp_dir / f'{name}-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        database = f"ashyq_test_{name}_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(_sync_pg_url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            # The template keeps Cyrillic case-folding independent of the server's own locale.
+            connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE template0 ENCODING \'UTF8\''))
+        admin.dispose()
+        self.created.append(database)
+        return make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if self.backend != "postgresql" or not self.created:
+            return
+        admin = create_engine(_sync_pg_url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for database in self.created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _sync_pg_url() -> str:
+    """A synchronous URL for admin statements (CREATE/DROP DATABASE)."""
+    return make_url(PG_URL).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def databases(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    dbs = Databases(backend, tmp_path_factory.mktemp(backend))
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def orgs_database_url(databases: Databases) -> str:
+    url = databases.new("orgs")
+    upgrade("orgs", url)
+    return url
+
+
+def actor_headers(*roles: Role, account_id: int = 1, org_ids: list[int] | None = None) -> dict[str, str]:
+    token = issue_token(Actor(account_id=account_id, roles=list(roles), org_ids=org_ids or []), TEST_SECRET)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def coordinator() -> dict[str, str]:
+    return actor_headers(Role.coordinator)
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return actor_headers(Role.admin)
+
+
+ORGS_TABLES_IN_DELETE_ORDER = ["membership", "org_topic", "organization", "person", "idempotency_record"]
+
+
+async def _clean_orgs(url: str) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as connection:
+        for table in ORGS_TABLES_IN_DELETE_ORDER:
+            await connection.execute(text(f"DELETE FROM {table}"))
+        await connection.execute(text("DELETE FROM region WHERE parent_code IS NOT NULL"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def orgs_app(orgs_database_url: str) -> AsyncIterator[Any]:
+    from services.orgs.app import create_app
+    from services.orgs.settings import OrgsSettings
+
+    app = create_app(OrgsSettings(database_url=orgs_database_url, service_secret=TEST_SECRET, environment="test"))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def orgs(orgs_app: Any, orgs_database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a clean orgs service (only the 20 KATO regions present)."""
+    await _clean_orgs(orgs_database_url)
+    transport = httpx.ASGITransport(app=orgs_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orgs") as client:
+        yield client
