@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field
 
 from services.common.db import UTCDateTime, Versioned, utcnow
 from services.orgs.db import OrgsBase
-
 
 
 class Region(OrgsBase, table=True):
