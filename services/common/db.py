@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,23 +105,3 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def session_dependency(
-    get_maker: Callable[[], async_sessionmaker[AsyncSession]],
-) -> Callable[[], AsyncIterator[AsyncSession]]:
-    """The session dependency owns the transaction: commit on success, roll back on any error.
-
-    Routes use it with `Depends(..., scope="function")` so the commit happens before the response
-    is sent: a client never sees success for a write that was not committed.
-    """
-
-    async def get_session() -> AsyncIterator[AsyncSession]:
-        async with get_maker()() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            else:
-                await session.commit()
-
-    return get_session
