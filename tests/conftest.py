@@ -124,3 +124,52 @@ async def orgs(orgs_app: Any, orgs_database_url: str) -> AsyncIterator[httpx.Asy
     transport = httpx.ASGITransport(app=orgs_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://orgs") as client:
         yield client
+
+
+# --- dialogue service ------------------------------------------------------------------------------
+
+DIALOGUE_TABLES_IN_DELETE_ORDER = [
+    "action_plan_report", "action_plan_item", "action_plan", "recommendation_status_history", "progress_report",
+    "recommendation_response", "recommendation_topic", "recommendation_addressee", "recommendation", "protocol",
+    "participant", "agenda_item", "session_organizer", "dialogue_session", "outbox_event", "idempotency_record",
+]
+
+
+@pytest.fixture(scope="session")
+def dialogue_database_url(databases: Databases) -> str:
+    url = databases.new("dialogue")
+    upgrade("dialogue", url)
+    return url
+
+
+def dialogue_settings(url: str, orgs_url: str = "http://orgs") -> Any:
+    from services.dialogue.settings import DialogueSettings
+
+    return DialogueSettings(database_url=url, service_secret=TEST_SECRET, environment="test", orgs_url=orgs_url,
+                            orgs_timeout_seconds=2.0, overdue_sweep_seconds=3600)
+
+
+@pytest.fixture(scope="session")
+async def dialogue_app(dialogue_database_url: str, orgs_app: Any) -> AsyncIterator[Any]:
+    """The dialogue service talking HTTP to the real orgs service, in process."""
+    from services.dialogue.app import create_app
+
+    app = create_app(dialogue_settings(dialogue_database_url), orgs_transport=httpx.ASGITransport(app=orgs_app))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def _clean(url: str, tables: list[str]) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as connection:
+        for table in tables:
+            await connection.execute(text(f"DELETE FROM {table}"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def dialogue(dialogue_app: Any, dialogue_database_url: str, orgs: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a clean dialogue service; the `orgs` fixture it depends on cleans the registry too."""
+    await _clean(dialogue_database_url, DIALOGUE_TABLES_IN_DELETE_ORDER)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dialogue_app), base_url="http://dialogue") as client:
+        yield client

@@ -29,11 +29,14 @@ def service_app(
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        shutdown = None
         try:
             if on_startup is not None:
-                await on_startup(app)
+                shutdown = await on_startup(app)
             yield
         finally:
+            if shutdown is not None:
+                await shutdown()
             await engine.dispose()
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)

@@ -21,6 +21,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Primary keys are 32-bit integers on PostgreSQL: a larger id names no record, and binding one fails the query.
+MAX_ID = 2**31 - 1
+
+
 def make_registry() -> registry:
     """A registry with its own metadata, so one service's tables stay out of another's migrations."""
     return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))

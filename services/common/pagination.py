@@ -20,7 +20,22 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
+# Cursor ids are compared with 32-bit integer columns: anything larger makes PostgreSQL fail the query.
+_INT_RANGE = range(-(2**31), 2**31)
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value in _INT_RANGE
+    return isinstance(value, kind)
+
+
+def decode_cursor(cursor: str, size: int, types: Sequence[type] | None = None) -> list[Any]:
+    """The sort key inside `cursor`; with `types`, each value must have its column's type.
+
+    A cursor is opaque but not trusted: a client can hand back anything, and a value of the wrong type
+    would reach the database as a bound parameter (a 500 on PostgreSQL, silently no rows on SQLite).
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -28,6 +43,8 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
         raise Unprocessable("The cursor is not one this service issued.",
                             errors=[field_error("cursor", "malformed cursor")]) from exc
     if not isinstance(values, list) or len(values) != size:
+        raise Unprocessable("The cursor does not fit this list.", errors=[field_error("cursor", "malformed cursor")])
+    if types is not None and not all(_fits(v, t) for v, t in zip(values, types, strict=True)):
         raise Unprocessable("The cursor does not fit this list.", errors=[field_error("cursor", "malformed cursor")])
     return values
 

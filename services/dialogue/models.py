@@ -36,6 +36,7 @@ class DialogueSession(Versioned, DialogueBase, table=True):
     status: str = Field(default="draft", max_length=20, index=True)
     current_agenda_item_id: int | None = None
     head_counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    search_text: str = Field(default="", max_length=4000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Field(default=1)
@@ -77,6 +78,7 @@ class Participant(Versioned, DialogueBase, table=True):
     org_name: str | None = Field(default=None, max_length=500)
     sector: str = Field(max_length=20)
     role: str = Field(max_length=20)
+    search_text: str = Field(default="", max_length=1000)
     registered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = Field(default=1)
@@ -127,6 +129,7 @@ class Recommendation(Versioned, DialogueBase, table=True):
     overdue_noted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_from_id: int | None = Field(default=None, foreign_key="recommendation.id", index=True)
     escalation_reason: str | None = Field(default=None, sa_type=Text)
+    search_text: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Field(default=1)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from services.common.db import MAX_ID
 from services.common.http import check_if_match, set_etag
 from services.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from services.common.problems import Unprocessable, field_error
@@ -37,7 +38,7 @@ def parse_ids(raw: str, field: str = "ids") -> list[int]:
         ids = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError as exc:
         raise Unprocessable(errors=[field_error(field, "comma-separated integers expected")]) from exc
-    if not ids or len(ids) > MAX_BATCH or any(i < 1 for i in ids):
+    if not ids or len(ids) > MAX_BATCH or any(not 0 < i <= MAX_ID for i in ids):
         raise Unprocessable(errors=[field_error(field, f"1 to {MAX_BATCH} positive ids expected")])
     return ids
 
@@ -89,8 +90,8 @@ async def list_orgs(
     kind: Annotated[list[c.OrgKind], Query()] = [],  # noqa: B006 - FastAPI reads list defaults per request
     level: c.OrgLevel | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{9}$", description="KATO code; includes sub-regions")] = None,
-    parent_id: Annotated[int | None, Query(ge=1)] = None,
-    attached_to_id: Annotated[int | None, Query(ge=1)] = None,
+    parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    attached_to_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     topic: Annotated[str | None, Query(max_length=80)] = None,
     include_archived: bool = False,
     limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
@@ -189,7 +190,7 @@ def _sees_contacts(actor: MaybeActorDep) -> bool:
 async def list_people(
     session: SessionDep, actor: MaybeActorDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    org_id: Annotated[int | None, Query(ge=1)] = None,
+    org_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     include_archived: bool = False, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
 ) -> c.PersonPage:
     people, next_cursor = await service.list_people(session, q=q, org_id=org_id, include_archived=include_archived,
@@ -253,7 +254,8 @@ async def archive_person(person: PersonDep, request: Request, session: SessionDe
 @router.get("/memberships", response_model=c.MembershipPage, tags=["memberships"])
 async def list_memberships(
     session: SessionDep, language: LanguageDep,
-    person_id: Annotated[int | None, Query(ge=1)] = None, org_id: Annotated[int | None, Query(ge=1)] = None,
+    person_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    org_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     role: c.MembershipRole | None = None, current: bool | None = None,
     limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
 ) -> c.MembershipPage:

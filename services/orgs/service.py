@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import utcnow
+from services.common.db import MAX_ID, utcnow
 from services.common.pagination import after, decode_cursor, encode_cursor
 from services.common.problems import field_error
 from services.common.text import fold, like_escape, search_document
@@ -193,8 +193,8 @@ async def list_regions(
     elif top_level:
         query = query.where(Region.parent_code.is_(None))  # type: ignore[union-attr]
     if cursor:
-        (last,) = decode_cursor(cursor, 1)
-        query = query.where(Region.code > str(last))
+        (last,) = decode_cursor(cursor, 1, [str])
+        query = query.where(Region.code > last)
     rows = list((await session.exec(query.order_by(Region.code).limit(limit + 1))).scalars())
     next_cursor = encode_cursor([rows[limit - 1].code]) if len(rows) > limit else None
     return rows[:limit], next_cursor
@@ -220,8 +220,18 @@ async def create_region(session: AsyncSession, data: c.RegionCreate) -> Region:
 # Organizations
 
 
+_Row = TypeVar("_Row", Organization, Person, Membership)
+
+
+async def _by_id(session: AsyncSession, model: type[_Row], ident: int) -> _Row | None:
+    """`session.get`, except that an id beyond the id column's range is simply not found (no database error)."""
+    if not 0 < ident <= MAX_ID:
+        return None
+    return await session.get(model, ident)
+
+
 async def get_org(session: AsyncSession, org_id: int) -> Organization:
-    org = await session.get(Organization, org_id)
+    org = await _by_id(session, Organization, org_id)
     if org is None:
         raise OrgNotFound(f"No organization with id {org_id}.")
     return org
@@ -232,7 +242,7 @@ async def _check_org_references(session: AsyncSession, org: Organization) -> Non
     if org.region_code and await session.get(Region, org.region_code) is None:
         errors.append(field_error("region_code", "no such region"))
     if org.parent_id is not None:
-        parent = await session.get(Organization, org.parent_id)
+        parent = await _by_id(session, Organization, org.parent_id)
         if parent is None:
             errors.append(field_error("parent_id", "no such organization"))
         elif parent.is_archived:
@@ -243,7 +253,7 @@ async def _check_org_references(session: AsyncSession, org: Organization) -> Non
         if org.kind != c.OrgKind.public_council:
             errors.append(field_error("attached_to_id", "only a public council is attached to a state body"))
         else:
-            body = await session.get(Organization, org.attached_to_id)
+            body = await _by_id(session, Organization, org.attached_to_id)
             if body is None:
                 errors.append(field_error("attached_to_id", "no such organization"))
             elif body.kind != c.OrgKind.state_body:
@@ -391,7 +401,8 @@ async def list_orgs(
         conditions.append(condition)
         order = [rank, *order]
     if cursor:
-        conditions.append(after(order, decode_cursor(cursor, len(order))))
+        key_types = [int, str, int] if searched is not None else [str, int]
+        conditions.append(after(order, decode_cursor(cursor, len(order), key_types)))
     query = query.where(*conditions).order_by(*order).limit(limit + 1)
     if searched is not None:
         query = query.add_columns(searched[1])
@@ -533,7 +544,7 @@ def ensure_council(org: Organization) -> None:
 
 
 async def get_person(session: AsyncSession, person_id: int) -> Person:
-    person = await session.get(Person, person_id)
+    person = await _by_id(session, Person, person_id)
     if person is None:
         raise PersonNotFound(f"No person with id {person_id}.")
     return person
@@ -603,7 +614,8 @@ async def list_people(
         conditions.append(searched[0])
         order = [searched[1], *order]
     if cursor:
-        conditions.append(after(order, decode_cursor(cursor, len(order))))
+        key_types = [int, str, int] if searched is not None else [str, int]
+        conditions.append(after(order, decode_cursor(cursor, len(order), key_types)))
     query = select(Person).where(*conditions).order_by(*order).limit(limit + 1)
     if searched is not None:
         rows = (await session.exec(query.add_columns(searched[1]))).all()
@@ -629,7 +641,7 @@ async def batch_people(session: AsyncSession, ids: Sequence[int]) -> tuple[list[
 
 
 async def get_membership(session: AsyncSession, membership_id: int) -> Membership:
-    membership = await session.get(Membership, membership_id)
+    membership = await _by_id(session, Membership, membership_id)
     if membership is None:
         raise MembershipNotFound(f"No membership with id {membership_id}.")
     return membership
@@ -637,18 +649,18 @@ async def get_membership(session: AsyncSession, membership_id: int) -> Membershi
 
 async def _check_membership(session: AsyncSession, m: Membership) -> None:
     errors = []
-    person = await session.get(Person, m.person_id)
+    person = await _by_id(session, Person, m.person_id)
     if person is None:
         errors.append(field_error("person_id", "no such person"))
     elif person.is_archived:
         errors.append(field_error("person_id", "the person is archived"))
-    org = await session.get(Organization, m.org_id)
+    org = await _by_id(session, Organization, m.org_id)
     if org is None:
         errors.append(field_error("org_id", "no such organization"))
     elif org.is_archived:
         errors.append(field_error("org_id", "the organization is archived"))
     if m.on_behalf_of_id is not None:
-        behalf = await session.get(Organization, m.on_behalf_of_id)
+        behalf = await _by_id(session, Organization, m.on_behalf_of_id)
         if behalf is None:
             errors.append(field_error("on_behalf_of_id", "no such organization"))
         elif m.on_behalf_of_id == m.org_id:
@@ -704,8 +716,8 @@ async def list_memberships(
         )
         conditions.append(is_current if current else ~is_current)
     if cursor:
-        (last,) = decode_cursor(cursor, 1)
-        conditions.append(Membership.id > int(last))  # type: ignore[operator]
+        (last,) = decode_cursor(cursor, 1, [int])
+        conditions.append(Membership.id > last)  # type: ignore[operator]
     rows = list((await session.exec(
         select(Membership).where(*conditions).order_by(Membership.id).limit(limit + 1))).scalars())  # type: ignore[arg-type]
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
