@@ -20,6 +20,7 @@ from services.common.settings import data_dir
 # Services that exist so far, in start order, with their default ports. `up` grows with this table.
 SERVICES: dict[str, dict[str, Any]] = {
     "orgs": {"port": 8001, "app": "services.orgs.app:app"},
+    "dialogue": {"port": 8002, "app": "services.dialogue.app:app"},
 }
 
 
@@ -28,6 +29,10 @@ def _settings(service: str) -> Any:
         from services.orgs.settings import OrgsSettings
 
         return OrgsSettings()
+    if service == "dialogue":
+        from services.dialogue.settings import DialogueSettings
+
+        return DialogueSettings()
     raise SystemExit(f"unknown service: {service}")
 
 
@@ -40,26 +45,53 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _load_demo(force_check: bool = True) -> dict[str, str]:
-    from services.common.db import make_engine, make_sessionmaker
-    from services.orgs import demo as orgs_demo
+class DemoRefused(Exception):
+    """A database already holds data: the demo is loaded only into empty ones."""
 
-    engine = make_engine(_settings("orgs").database_url)
+
+async def _load_demo() -> dict[str, str]:
+    """Registry first, then the seed events through the dialogue rules, which ask the registry over HTTP
+    (an in-process orgs app behind httpx's ASGI transport). Both commit, or neither does."""
+    import httpx
+
+    from services.common.db import make_engine, make_sessionmaker
+    from services.dialogue import demo as dialogue_demo
+    from services.dialogue.orgs_client import OrgsClient
+    from services.orgs import demo as orgs_demo
+    from services.orgs.app import create_app as create_orgs_app
+
+    orgs_settings, dialogue_settings = _settings("orgs"), _settings("dialogue")
+    orgs_engine, dialogue_engine = make_engine(orgs_settings.database_url), make_engine(dialogue_settings.database_url)
     try:
-        async with make_sessionmaker(engine)() as session:
-            result = await orgs_demo.load(session)
-            await session.commit()
+        async with make_sessionmaker(orgs_engine)() as orgs_db, make_sessionmaker(dialogue_engine)() as dialogue_db:
+            try:
+                registry = await orgs_demo.load(orgs_db)
+                await dialogue_demo.ensure_empty(dialogue_db)
+            except (orgs_demo.NotEmpty, dialogue_demo.NotEmpty) as exc:
+                raise DemoRefused(str(exc)) from exc
+            await orgs_db.commit()
+            orgs_app = create_orgs_app(orgs_settings)
+            async with orgs_app.router.lifespan_context(orgs_app):
+                client = OrgsClient("http://orgs", 10.0, transport=httpx.ASGITransport(app=orgs_app))
+                try:
+                    events = await dialogue_demo.load(dialogue_db, client, registry.ids)
+                    await dialogue_db.commit()
+                finally:
+                    await client.aclose()
     finally:
-        await engine.dispose()
-    return {"orgs": f"{result.organizations} organizations, {result.people} people, {result.memberships} memberships"}
+        await orgs_engine.dispose()
+        await dialogue_engine.dispose()
+    return {
+        "orgs": f"{registry.organizations} organizations, {registry.people} people, "
+                f"{registry.memberships} memberships",
+        "dialogue": f"{events.sessions} sessions, {events.recommendations} recommendations, {events.plans} action plan",
+    }
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from services.orgs.demo import NotEmpty
-
     try:
         loaded = asyncio.run(_load_demo())
-    except NotEmpty as exc:
+    except DemoRefused as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
     for name, what in loaded.items():
@@ -97,12 +129,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     cmd_migrate(argparse.Namespace(service="all"))
     marker = data_dir() / ".demo-loaded"
     if not marker.exists() and not args.no_demo:
-        from services.orgs.demo import NotEmpty
-
         try:
             for name, what in asyncio.run(_load_demo()).items():
                 print(f"{name}: loaded demo data: {what}")
-        except NotEmpty:
+        except DemoRefused:
             print("demo data: databases already hold data; left as they are")
         marker.write_text("loaded\n")
 

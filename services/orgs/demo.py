@@ -129,7 +129,7 @@ ORGS: tuple[OrgSpec, ...] = (
               kk="«Digital Social Research» халықаралық ғылыми орталығы",
               en="Digital Social Research International Research Centre"),
         region=UST_KAMENOGORSK, parent="org:vktu", short_name="Digital Social Research",
-        other_names=("МНЦ «DIGITAL SOCIAL RESEARCH» ВКТУ им. Д. Серикбаева",
+        other_names=("Международный научный центр «DIGITAL SOCIAL RESEARCH» ВКТУ им. Д. Серикбаева",
                      "научно-исследовательский центр в области социологии и демографии Digital social research"),
         topics=("социология", "демография", "социально-демографические исследования"),
     ),

@@ -147,7 +147,8 @@ def search_condition(document: Any, q: str) -> tuple[ColumnElement[bool], Column
     esc = like_escape(phrase)
     condition = and_(*(document.like(f"%{like_escape(w)}%", escape="\\") for w in words))
     rank = case(
-        (document.like(f"%| {esc} |%", escape="\\"), 0),
+        # A document ends with "| <last name> " (no closing bar), so a whole-name match may end it.
+        (or_(document.like(f"%| {esc} |%", escape="\\"), document.like(f"%| {esc} ", escape="\\")), 0),
         (document.like(f"%| {esc}%", escape="\\"), 1),
         (document.like(f"% {esc}%", escape="\\"), 2),
         (document.like(f"%{esc}%", escape="\\"), 3),
