@@ -12,13 +12,12 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, NamedTuple, cast
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 import anyio.to_thread
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from pydantic import ValidationError
 from sqlalchemy import Table, and_, bindparam, delete, false, func, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -225,7 +224,7 @@ async def import_orgs(session: AsyncSession, payload: bytes, *, dry_run: bool) -
 
 async def _check_rows(connection: AsyncConnection, rows: list[ImportRow]) -> None:
     for row in rows:
-        if not row.errors:
+        if row.cells:
             _parse_cells(row)
     await _load_updated(connection, rows)
     for row in rows:
@@ -394,7 +393,7 @@ def _check_bins(rows: list[ImportRow], known: Mapping[int | str, Known]) -> None
         if row.bin:
             lines[row.bin].append(row.line)
     for row in rows:
-        if not row.bin or row.data is None:
+        if not row.bin:
             continue
         if len(lines[row.bin]) > 1:
             others = ", ".join(str(n) for n in lines[row.bin] if n != row.line)
@@ -642,7 +641,10 @@ async def _write_rows(connection: AsyncConnection, rows: list[ImportRow], column
                               "check the file again and retry.") from exc
 
 
-def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -651,11 +653,12 @@ def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 # Exports: keyset pages in one read-only snapshot, so memory stays bounded whatever the size
 
 
-async def _snapshot(session: AsyncSession) -> None:
-    """On PostgreSQL, read every page of an export from one snapshot of the database."""
+async def _snapshot(session: AsyncSession) -> AsyncConnection:
+    """The session's connection; on PostgreSQL it reads every page of an export from one snapshot."""
     bind = session.bind
     if bind is not None and bind.dialect.name == "postgresql":
-        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return await session.connection()
 
 
 async def org_pages(
@@ -663,23 +666,23 @@ async def org_pages(
 ) -> AsyncIterator[list[list[Cell]]]:
     """Export rows (COLUMNS order) page by page, with the same filters and order as GET /v1/orgs."""
     async with sessionmaker() as session:
-        await _snapshot(session)
+        connection = await _snapshot(session)
         cursor: str | None = None
         while True:
             orgs, cursor = await service.list_orgs(session, filters, limit=page_size, cursor=cursor)
-            topics = await _topic_labels(session, [o.id for o in orgs if o.id is not None])
+            topics = await _topic_labels(connection, [o.id for o in orgs if o.id is not None])
             linked = {i for o in orgs for i in (o.parent_id, o.attached_to_id) if i is not None}
-            labels = await _reference_labels(session, linked)
+            labels = await _reference_labels(connection, linked)
             yield [_export_row(o, topics.get(o.id or 0, []), labels) for o in orgs]
             session.expunge_all()  # keep the identity map as small as one page
             if cursor is None:
                 return
 
 
-async def _topic_labels(session: AsyncSession, org_ids: Sequence[int]) -> dict[int, list[str]]:
+async def _topic_labels(connection: AsyncConnection, org_ids: Sequence[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = defaultdict(list)
     if org_ids:
-        result = await session.execute(select(TOPIC.c.org_id, TOPIC.c.label).where(TOPIC.c.org_id.in_(org_ids)))
+        result = await connection.execute(select(TOPIC.c.org_id, TOPIC.c.label).where(TOPIC.c.org_id.in_(org_ids)))
         for org_id, label in result:
             out[org_id].append(label)
     for labels in out.values():
@@ -687,11 +690,11 @@ async def _topic_labels(session: AsyncSession, org_ids: Sequence[int]) -> dict[i
     return out
 
 
-async def _reference_labels(session: AsyncSession, org_ids: set[int]) -> dict[int, str]:
+async def _reference_labels(connection: AsyncConnection, org_ids: set[int]) -> dict[int, str]:
     """How a parent/attached_to cell names an organization: its BIN when it has one, else its id."""
     if not org_ids:
         return {}
-    result = await session.execute(select(ORG.c.id, ORG.c.bin).where(ORG.c.id.in_(sorted(org_ids))))
+    result = await connection.execute(select(ORG.c.id, ORG.c.bin).where(ORG.c.id.in_(sorted(org_ids))))
     return {org_id: bin_value or str(org_id) for org_id, bin_value in result}
 
 
@@ -729,7 +732,7 @@ async def csv_stream(sessionmaker: async_sessionmaker[AsyncSession], filters: se
         yield buffer.getvalue().encode()
 
 
-def _xlsx_row(sheet: WriteOnlyWorksheet, row: Sequence[Cell]) -> list[Any]:
+def _xlsx_row(sheet: Any, row: Sequence[Cell]) -> list[Any]:
     out: list[Any] = []
     for value in row:
         if not isinstance(value, str):
@@ -747,7 +750,7 @@ def _xlsx_row(sheet: WriteOnlyWorksheet, row: Sequence[Cell]) -> list[Any]:
     return out
 
 
-def _append_rows(sheet: WriteOnlyWorksheet, rows: Sequence[Sequence[Cell]]) -> None:
+def _append_rows(sheet: Any, rows: Sequence[Sequence[Cell]]) -> None:
     for row in rows:
         sheet.append(_xlsx_row(sheet, row))
 
@@ -834,20 +837,20 @@ def _popolo_membership(m: RowMapping, exported_behalf: set[int]) -> dict[str, An
     })
 
 
-async def _exported_orgs(session: AsyncSession, ids: set[int], include_archived: bool) -> set[int]:
+async def _exported_orgs(connection: AsyncConnection, ids: set[int], include_archived: bool) -> set[int]:
     """Which of `ids` are in the export, so no reference points at an organization left out."""
     if not ids:
         return set()
     query = select(ORG.c.id).where(ORG.c.id.in_(sorted(ids)))
     if not include_archived:
         query = query.where(ORG.c.is_archived.is_(False))
-    return set((await session.execute(query)).scalars())
+    return set((await connection.execute(query)).scalars())
 
 
-async def _keyset(session: AsyncSession, query: Any, key: Any) -> AsyncIterator[list[RowMapping]]:
+async def _keyset(connection: AsyncConnection, query: Any, key: Any) -> AsyncIterator[list[RowMapping]]:
     last = 0
     while True:
-        page = list((await session.execute(query.where(key > last).order_by(key).limit(PAGE_SIZE))).mappings())
+        page = list((await connection.execute(query.where(key > last).order_by(key).limit(PAGE_SIZE))).mappings())
         if page:
             yield page
         if len(page) < PAGE_SIZE:
@@ -863,13 +866,13 @@ async def popolo_stream(
         return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
     async with sessionmaker() as session:
-        await _snapshot(session)
+        connection = await _snapshot(session)
         live = [] if include_archived else [ORG.c.is_archived.is_(False)]
 
         yield b'{"organizations":['
         first = True
-        async for page in _keyset(session, select(ORG).where(*live), ORG.c.id):
-            parents = await _exported_orgs(session, {o["parent_id"] for o in page if o["parent_id"]},
+        async for page in _keyset(connection, select(ORG).where(*live), ORG.c.id):
+            parents = await _exported_orgs(connection, {o["parent_id"] for o in page if o["parent_id"]},
                                            include_archived)
             chunk = ",".join(dump(_popolo_org(o, language, parents)) for o in page)
             yield (("" if first else ",") + chunk).encode()
@@ -880,7 +883,7 @@ async def popolo_stream(
         people = select(*_PUBLIC_PERSON_COLUMNS)
         if not include_archived:
             people = people.where(PERSON.c.is_archived.is_(False))
-        async for page in _keyset(session, people, PERSON.c.id):
+        async for page in _keyset(connection, people, PERSON.c.id):
             yield (("" if first else ",") + ",".join(dump(_popolo_person(p)) for p in page)).encode()
             first = False
 
@@ -892,9 +895,9 @@ async def popolo_stream(
                 MEMBERSHIP.c.person_id.in_(select(PERSON.c.id).where(PERSON.c.is_archived.is_(False))),
                 MEMBERSHIP.c.org_id.in_(select(ORG.c.id).where(and_(*live))),
             )
-        async for page in _keyset(session, memberships, MEMBERSHIP.c.id):
+        async for page in _keyset(connection, memberships, MEMBERSHIP.c.id):
             behalf = await _exported_orgs(
-                session, {m["on_behalf_of_id"] for m in page if m["on_behalf_of_id"]}, include_archived)
+                connection, {m["on_behalf_of_id"] for m in page if m["on_behalf_of_id"]}, include_archived)
             yield (("" if first else ",") + ",".join(dump(_popolo_membership(m, behalf)) for m in page)).encode()
             first = False
         yield b"]}"
