@@ -49,7 +49,7 @@ SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessio
 
 
 def export_filters(
-    q: Annotated[str | None, Query(max_length=200, description="Search names in kk/ru/en, short and other names")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Search names, short and other names")] = None,
     kind: Annotated[list[c.OrgKind], Query()] = [],  # noqa: B006 - FastAPI reads list defaults per request
     level: c.OrgLevel | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{9}$", description="KATO code; includes sub-regions")] = None,

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.common.app import service_app
 from services.orgs.api import router
+from services.orgs.api_exchange import router as exchange_router
 from services.orgs.settings import OrgsSettings
 
 
@@ -15,6 +16,7 @@ def create_app(settings: OrgsSettings | None = None) -> FastAPI:
         "orgs", settings, title="Ashyq registry",
         description="State bodies, public councils, NGOs and the people in them.",
     )
+    app.include_router(exchange_router)  # first: /v1/orgs/export.csv is not /v1/orgs/{org_id}
     app.include_router(router)
     return app
 

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import utcnow
+from services.common.db import MAX_ID, utcnow
 from services.common.problems import Unprocessable
 from services.common.text import fold
 from services.contracts import orgs as c
@@ -51,15 +51,15 @@ _REQUIRED_FOR_CREATE = ("kind", "level", "name_ru")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _BIN = re.compile(r"\d{12}")
-_ID = re.compile(r"\d{1,11}")
+_ID = re.compile(r"\d{1,11}")  # ids above MAX_ID are well-formed but name no organization
 _SEARCH_TEXT_MAX = 4000  # organization.search_text is VARCHAR(4000)
 _TOPIC_MAX = 80  # org_topic.topic is VARCHAR(80)
 
-ORG = cast(Table, Organization.__table__)
-TOPIC = cast(Table, OrgTopic.__table__)
-PERSON = cast(Table, Person.__table__)
-MEMBERSHIP = cast(Table, Membership.__table__)
-REGION = cast(Table, Region.__table__)
+ORG = cast(Table, Organization.__table__)  # type: ignore[attr-defined]
+TOPIC = cast(Table, OrgTopic.__table__)  # type: ignore[attr-defined]
+PERSON = cast(Table, Person.__table__)  # type: ignore[attr-defined]
+MEMBERSHIP = cast(Table, Membership.__table__)  # type: ignore[attr-defined]
+REGION = cast(Table, Region.__table__)  # type: ignore[attr-defined]
 
 Cell = str | int | date | None
 
@@ -243,8 +243,10 @@ async def _check_rows(connection: AsyncConnection, rows: list[ImportRow]) -> Non
 def _parse_cells(row: ImportRow) -> None:
     raw_id = row.cells.get("id")
     if raw_id is not None:
-        if _ID.fullmatch(raw_id) and int(raw_id) > 0:
+        if _ID.fullmatch(raw_id) and 0 < int(raw_id) <= MAX_ID:
             row.existing_id = int(raw_id)
+        elif _ID.fullmatch(raw_id) and int(raw_id) > MAX_ID:
+            row.error("id", f"no organization with id {raw_id}")
         else:
             row.error("id", "must be the number of an existing organization (or empty to create one)")
     for name in _DATE_COLUMNS:
@@ -365,7 +367,7 @@ async def _load_referenced(connection: AsyncConnection, rows: list[ImportRow]) -
             value = row.cells.get(name)
             if value is not None and _BIN.fullmatch(value):
                 bins.add(value)
-            elif value is not None and _ID.fullmatch(value):
+            elif value is not None and _ID.fullmatch(value) and int(value) <= MAX_ID:
                 ids.add(int(value))
         if row.existing is not None:
             ids.update(i for i in (row.existing["parent_id"], row.existing["attached_to_id"]) if i)
@@ -719,7 +721,9 @@ def _csv_cell(value: Cell) -> str:
     return excel_safe(value)
 
 
-async def csv_stream(sessionmaker: async_sessionmaker[AsyncSession], filters: service.OrgFilters) -> AsyncIterator[bytes]:
+async def csv_stream(
+    sessionmaker: async_sessionmaker[AsyncSession], filters: service.OrgFilters,
+) -> AsyncIterator[bytes]:
     """UTF-8 with a BOM (so Excel reads Cyrillic right), one chunk per page."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)

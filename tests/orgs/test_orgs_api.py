@@ -470,7 +470,7 @@ class TestWriteAuthorization:
             return await orgs.patch(f"/v1/orgs/{org_id}", json={"short_name": "X"}, headers=headers)
         return await orgs.delete(f"/v1/orgs/{org_id}", headers=headers)
 
-    WRITES = ["create", "update", "archive"]
+    WRITES = ("create", "update", "archive")
 
     @pytest.mark.parametrize("write", WRITES)
     async def test_write_without_token_is_401(self, orgs, existing, write):

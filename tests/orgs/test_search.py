@@ -141,7 +141,8 @@ class TestSearchByName:
     async def test_sees_renames(self, orgs, registry, coordinator):
         green = registry["green"]
         read = await orgs.get(f"/v1/orgs/{green['id']}")
-        response = await orgs.patch(f"/v1/orgs/{green['id']}", headers={**coordinator, "If-Match": read.headers["ETag"]},
+        headers = {**coordinator, "If-Match": read.headers["ETag"]}
+        response = await orgs.patch(f"/v1/orgs/{green['id']}", headers=headers,
                                     json={"names": {"ru": "Общественное объединение «Чистый город»"},
                                           "other_names": ["Таза қала"]})
         assert response.status_code == 200, response.text
