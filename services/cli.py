@@ -19,9 +19,11 @@ from services.common.settings import data_dir
 
 # Services that exist so far, in start order, with their default ports. `up` grows with this table.
 SERVICES: dict[str, dict[str, Any]] = {
-    "orgs": {"port": 8001, "app": "services.orgs.app:app"},
-    "dialogue": {"port": 8002, "app": "services.dialogue.app:app"},
+    "orgs": {"port": 8001, "app": "services.orgs.app:app", "database": True},
+    "dialogue": {"port": 8002, "app": "services.dialogue.app:app", "database": True},
+    "gateway": {"port": 8000, "app": "services.gateway.app:app", "database": False},  # stateless: no database
 }
+DATABASE_SERVICES = [name for name, spec in SERVICES.items() if spec["database"]]
 
 
 def _settings(service: str) -> Any:
@@ -33,11 +35,15 @@ def _settings(service: str) -> Any:
         from services.dialogue.settings import DialogueSettings
 
         return DialogueSettings()
+    if service == "gateway":
+        from services.gateway.settings import GatewaySettings
+
+        return GatewaySettings()
     raise SystemExit(f"unknown service: {service}")
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    names = list(SERVICES) if args.service == "all" else [args.service]
+    names = DATABASE_SERVICES if args.service == "all" else [args.service]
     for name in names:
         url = _settings(name).database_url
         migrations.upgrade(name, url)
@@ -100,6 +106,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.service == "worker":  # the dialogue outbox worker: no HTTP port, several may run at once
+        from services.dialogue.worker import main as run_worker
+
+        run_worker()
+        return 0
     import uvicorn
 
     spec = SERVICES[args.service]
@@ -153,9 +164,13 @@ def cmd_up(args: argparse.Namespace) -> int:
             process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name])  # noqa: S603
             processes.append(process)
             _wait_ready(f"http://127.0.0.1:{spec['port']}", process)
+        # The outbox worker (e-mail, webhooks); without DIALOGUE_SMTP_HOST its notices are recorded as skipped.
+        processes.append(subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "worker"]))
         print("\nAshyq is running (embedded SQLite under " + str(data_dir()) + "):")
+        print(f"  portal    http://127.0.0.1:{SERVICES['gateway']['port']}/  <- open this in a browser")
         for name, spec in SERVICES.items():
-            print(f"  {name:<9} http://127.0.0.1:{spec['port']}  (API docs: /docs)")
+            if spec["database"]:
+                print(f"  {name:<9} http://127.0.0.1:{spec['port']}  (API docs: /docs)")
         print("Press Ctrl-C to stop.\n")
         signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
         while all(p.poll() is None for p in processes):
@@ -168,6 +183,75 @@ def cmd_up(args: argparse.Namespace) -> int:
         stop()
 
 
+class CreateAdminRefused(Exception):
+    """What was typed cannot make an admin account; the message says why."""
+
+
+def _answer(prompt: str, interactive: bool) -> str:
+    if interactive:
+        return input(prompt)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _new_password(interactive: bool) -> str:
+    """From a prompt typed twice, or the next line of standard input when it is not a terminal (never an argument:
+    arguments show in the process list)."""
+    if not interactive:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    password = getpass.getpass("Password (at least 10 characters): ")
+    if getpass.getpass("The same password again: ") != password:
+        raise CreateAdminRefused("the two passwords differ")
+    return password
+
+
+async def _create_admin(url: str, data: Any) -> int:
+    from services.common.db import make_engine, make_sessionmaker
+    from services.orgs import accounts
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            try:
+                account = await accounts.create_account(session, data)
+            except accounts.DuplicateLogin as exc:
+                raise CreateAdminRefused(f"an account with the login {data.login!r} already exists") from exc
+            await session.commit()
+            return account.id or 0
+    finally:
+        await engine.dispose()
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    """An admin account straight in the orgs database (migrated first); prints its id."""
+    from pydantic import ValidationError
+
+    from services.contracts.accounts import AccountCreate
+    from services.contracts.auth import Role
+
+    interactive = sys.stdin.isatty()
+    try:
+        login = args.login or _answer("Login: ", interactive)
+        display_name = args.display_name or _answer("Display name: ", interactive)
+        password = _new_password(interactive)
+        try:
+            data = AccountCreate(login=login, display_name=display_name, password=password, roles=[Role.admin])
+        except ValidationError as exc:
+            # Field and message only: the input itself (the password) never reaches the terminal or a log.
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+            raise CreateAdminRefused(reasons) from None
+        url = _settings("orgs").database_url
+        migrations.upgrade("orgs", url)
+        account_id = asyncio.run(_create_admin(url, data))
+    except CreateAdminRefused as exc:
+        print(f"create-admin: {exc}", file=sys.stderr)
+        return 1
+    print(f"create-admin: admin account {data.login!r} created", file=sys.stderr)
+    print(account_id)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ashyq", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,14 +261,19 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     migrate = sub.add_parser("migrate", help="upgrade a service's database to head")
-    migrate.add_argument("service", choices=[*SERVICES, "all"])
+    migrate.add_argument("service", choices=[*DATABASE_SERVICES, "all"])
     migrate.set_defaults(func=cmd_migrate)
 
     demo = sub.add_parser("demo", help="load the demo data (the seed events) into empty databases")
     demo.set_defaults(func=cmd_demo)
 
+    create_admin = sub.add_parser("create-admin", help="create an admin account (password from stdin or a prompt)")
+    create_admin.add_argument("--login", help="asked for when missing")
+    create_admin.add_argument("--display-name", help="asked for when missing")
+    create_admin.set_defaults(func=cmd_create_admin)
+
     serve = sub.add_parser("serve", help="run one service, as a container does")
-    serve.add_argument("service", choices=list(SERVICES))
+    serve.add_argument("service", choices=[*SERVICES, "worker"])
     serve.add_argument("--host", default=os.environ.get("ASHYQ_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=None)
     serve.set_defaults(func=cmd_serve)

@@ -21,7 +21,7 @@ from services.common.migrations import upgrade
 from services.common.tokens import issue_token
 from services.contracts.auth import Actor, Role
 
-TEST_SECRET = "test-secret-not-for-production-0123456789"  # noqa: S105
+TEST_SECRET = "test-secret-not-for-production-0123456789"
 PG_URL = os.environ.get("ASHYQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -95,15 +95,17 @@ def admin() -> dict[str, str]:
     return actor_headers(Role.admin)
 
 
-ORGS_TABLES_IN_DELETE_ORDER = ["membership", "org_topic", "organization", "person", "idempotency_record"]
+ORGS_TABLES_IN_DELETE_ORDER = [
+    "login_session", "api_key", "account", "membership", "org_topic", "organization", "person", "idempotency_record",
+]
 
 
-async def _clean_orgs(url: str) -> None:
+async def _clean(url: str, tables: list[str], *extra: str) -> None:
+    """Empty the tables (children first) and run any extra statements, in one transaction."""
     engine = make_engine(url)
     async with engine.begin() as connection:
-        for table in ORGS_TABLES_IN_DELETE_ORDER:
-            await connection.execute(text(f"DELETE FROM {table}"))
-        await connection.execute(text("DELETE FROM region WHERE parent_code IS NOT NULL"))
+        for statement in [*(f"DELETE FROM {table}" for table in tables), *extra]:
+            await connection.execute(text(statement))
     await engine.dispose()
 
 
@@ -120,7 +122,7 @@ async def orgs_app(orgs_database_url: str) -> AsyncIterator[Any]:
 @pytest.fixture
 async def orgs(orgs_app: Any, orgs_database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a clean orgs service (only the 20 KATO regions present)."""
-    await _clean_orgs(orgs_database_url)
+    await _clean(orgs_database_url, ORGS_TABLES_IN_DELETE_ORDER, "DELETE FROM region WHERE parent_code IS NOT NULL")
     transport = httpx.ASGITransport(app=orgs_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://orgs") as client:
         yield client
@@ -129,6 +131,7 @@ async def orgs(orgs_app: Any, orgs_database_url: str) -> AsyncIterator[httpx.Asy
 # --- dialogue service ------------------------------------------------------------------------------
 
 DIALOGUE_TABLES_IN_DELETE_ORDER = [
+    "webhook_delivery", "webhook_subscription", "notification", "notification_preference",
     "action_plan_report", "action_plan_item", "action_plan", "recommendation_status_history", "progress_report",
     "recommendation_response", "recommendation_topic", "recommendation_addressee", "recommendation", "protocol",
     "participant", "agenda_item", "session_organizer", "dialogue_session", "outbox_event", "idempotency_record",
@@ -159,17 +162,61 @@ async def dialogue_app(dialogue_database_url: str, orgs_app: Any) -> AsyncIterat
         yield app
 
 
-async def _clean(url: str, tables: list[str]) -> None:
-    engine = make_engine(url)
-    async with engine.begin() as connection:
-        for table in tables:
-            await connection.execute(text(f"DELETE FROM {table}"))
-    await engine.dispose()
-
-
 @pytest.fixture
-async def dialogue(dialogue_app: Any, dialogue_database_url: str, orgs: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+async def dialogue(
+    dialogue_app: Any, dialogue_database_url: str, orgs: httpx.AsyncClient,
+) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a clean dialogue service; the `orgs` fixture it depends on cleans the registry too."""
     await _clean(dialogue_database_url, DIALOGUE_TABLES_IN_DELETE_ORDER)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dialogue_app), base_url="http://dialogue") as client:
+        yield client
+
+
+# --- gateway (web app) -----------------------------------------------------------------------------
+
+GATEWAY_SESSION_SECRET = "test-session-secret-not-for-production-0123456789"
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # nothing listens there: an upstream that is down
+
+
+def gateway_settings(**overrides: Any) -> Any:
+    from services.gateway.settings import GatewaySettings
+
+    values: dict[str, Any] = {"environment": "test", "service_secret": TEST_SECRET,
+                              "session_secret": GATEWAY_SESSION_SECRET, "orgs_url": "http://orgs",
+                              "dialogue_url": "http://dialogue", "upstream_timeout_seconds": 2.0}
+    return GatewaySettings(**{**values, **overrides})
+
+
+async def _gateway_client(settings: Any, orgs_app: Any | None,
+                          dialogue_app: Any | None) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway in process; an upstream given as None is reached over the network at its URL."""
+    from services.gateway.app import create_app
+
+    app = create_app(settings,
+                     orgs_transport=httpx.ASGITransport(app=orgs_app) if orgs_app is not None else None,
+                     dialogue_transport=httpx.ASGITransport(app=dialogue_app) if dialogue_app is not None else None)
+    async with (app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client):
+        client.app = app  # type: ignore[attr-defined] # tests reach the app's state (caches) through it
+        yield client
+
+
+@pytest.fixture
+async def gateway(orgs_app: Any, dialogue_app: Any, dialogue: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser's view of the gateway in front of the real orgs and dialogue services (both clean)."""
+    async for client in _gateway_client(gateway_settings(), orgs_app, dialogue_app):
+        yield client
+
+
+@pytest.fixture
+async def gateway_without_dialogue(orgs_app: Any, dialogue: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway with the dialogue service down (its URL is a closed port)."""
+    async for client in _gateway_client(gateway_settings(dialogue_url=CLOSED_PORT_URL), orgs_app, None):
+        yield client
+
+
+@pytest.fixture
+async def gateway_without_orgs(dialogue_app: Any, dialogue: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway with the registry down (its URL is a closed port); dialogue itself still reaches orgs."""
+    async for client in _gateway_client(gateway_settings(orgs_url=CLOSED_PORT_URL), None, dialogue_app):
         yield client

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
@@ -43,6 +44,14 @@ class Versioned:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+KAZAKHSTAN = ZoneInfo("Asia/Almaty")
+
+
+def today_kz() -> date:
+    """Today's date in Kazakhstan (UTC+5): deadlines and terms are dates there, not in UTC."""
+    return datetime.now(KAZAKHSTAN).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -109,3 +118,14 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+
+
+_Row = TypeVar("_Row")
+
+
+async def get_by_id(session: AsyncSession, model: type[_Row], ident: int) -> _Row | None:
+    """`session.get` for an id a client sent: one beyond the id column's range names no record
+    (PostgreSQL would refuse to bind it, and the request would end in a 500)."""
+    if not 0 < ident <= MAX_ID:
+        return None
+    return await session.get(model, ident)

@@ -70,7 +70,7 @@ class Idempotency:
     async def replay(self) -> JSONResponse | None:
         if self.key is None:
             return None
-        row = (await self.session.execute(select(self.table).where(self.table.c.key == self.key))).first()
+        row = (await self.session.exec(select(self.table).where(self.table.c.key == self.key))).first()
         if row is None:
             return None
         if row.fingerprint != self.fingerprint:
@@ -85,7 +85,7 @@ class Idempotency:
             return
         try:
             async with self.session.begin_nested():
-                await self.session.execute(
+                await self.session.exec(
                     self.table.insert().values(
                         key=self.key, fingerprint=self.fingerprint, status_code=status_code,
                         body=json.dumps(jsonable_encoder(body), ensure_ascii=False), location=location,

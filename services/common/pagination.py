@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, tuple_
@@ -52,3 +53,24 @@ def decode_cursor(cursor: str, size: int, types: Sequence[type] | None = None) -
 def after(columns: Sequence[ColumnElement[Any]], values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows strictly after `values` in ascending order of `columns` (row-value comparison)."""
     return tuple_(*columns) > tuple_(*values)
+
+
+def cursor_datetime(raw: str) -> datetime:
+    """A timezone-aware timestamp from a decoded cursor (422 for anything else, never a database error)."""
+    try:
+        value = datetime.fromisoformat(raw)
+    except (TypeError, ValueError) as exc:
+        raise Unprocessable("The cursor does not fit this list.",
+                            errors=[field_error("cursor", "malformed cursor")]) from exc
+    if value.tzinfo is None:
+        raise Unprocessable("The cursor does not fit this list.", errors=[field_error("cursor", "malformed cursor")])
+    return value
+
+
+def cursor_date(raw: str) -> date:
+    """A calendar date from a decoded cursor (422 for anything else)."""
+    try:
+        return date.fromisoformat(raw)
+    except (TypeError, ValueError) as exc:
+        raise Unprocessable("The cursor does not fit this list.",
+                            errors=[field_error("cursor", "malformed cursor")]) from exc

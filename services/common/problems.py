@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.contracts.problems import FieldError
@@ -174,6 +175,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = _HTTP_TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
         return problem_response(problem_body(exc.status_code, title, detail), headers=exc.headers)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, _: StaleDataError) -> JSONResponse:
+        # Optimistic locking caught a concurrent change: another request updated the row between this
+        # request's read (and its If-Match check) and its versioned UPDATE. A lost update, not a crash.
+        problem: ProblemError = (
+            PreconditionFailed("The resource changed while your change was being made; read it again and retry.")
+            if request.headers.get("if-match")
+            else Conflict("The resource was changed by another request at the same time; retry.")
+        )
+        return problem_response(problem.body())
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

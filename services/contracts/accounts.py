@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.contracts.auth import Role
 
+# Pydantic matches `pattern` against the raw input, before stripping and lower-casing: the pattern admits what
+# those two then normalise ("  Aigerim.B " is the login "aigerim.b").
 Login = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=120,
-                                         pattern=r"^[a-z0-9._@+-]+$")]
+                                         pattern=r"^\s*[A-Za-z0-9._@+-]+\s*$")]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
 
 
@@ -95,6 +97,7 @@ class ApiKeyRead(BaseModel):
     scopes: list[Scope]
     prefix: str = Field(description="The first characters of the key, to recognise it in lists")
     created_at: datetime
+    created_by: int | None = Field(None, description="The account of the admin who created the key")
     last_used_at: datetime | None
     revoked_at: datetime | None
 

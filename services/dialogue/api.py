@@ -1,11 +1,12 @@
 """HTTP routes of the dialogue service (`/v1/...`): thin — parse, depend, call the rules, return a contract."""
 
-from datetime import datetime
+
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime
 
+from services.common.db import MAX_ID, today_kz
 from services.common.http import Idempotency, check_if_match, set_etag
 from services.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from services.contracts import dialogue as d
@@ -54,8 +55,8 @@ async def list_sessions(
     q: Annotated[str | None, Query(max_length=200)] = None,
     status_: Annotated[list[d.SessionStatus], Query(alias="status")] = [],  # noqa: B006
     kind: Annotated[list[d.SessionKind], Query()] = [],  # noqa: B006
-    region: Region = None, organizer_id: Annotated[int | None, Query(ge=1)] = None,
-    parent_id: Annotated[int | None, Query(ge=1)] = None,
+    region: Region = None, organizer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     starts_from: AwareDatetime | None = None, starts_before: AwareDatetime | None = None,
     limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
 ) -> d.SessionPage:
@@ -297,9 +298,9 @@ async def _one_rec(db: SessionDep, rec: Any, response: Response) -> d.Recommenda
 async def list_recommendations(
     db: SessionDep, actor: MaybeActorDep,
     status_: Annotated[list[d.RecommendationStatus], Query(alias="status")] = [],  # noqa: B006
-    addressee_id: Annotated[int | None, Query(ge=1)] = None, region: Region = None,
+    addressee_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, region: Region = None,
     topic: Annotated[str | None, Query(max_length=80)] = None,
-    session_id: Annotated[int | None, Query(ge=1)] = None, overdue: bool | None = None,
+    session_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, overdue: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     order: Annotated[str, Query(pattern="^(deadline|recent)$")] = "deadline",
     limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
@@ -398,8 +399,9 @@ async def _one_plan(db: SessionDep, plan: Any, language: str, response: Response
 
 
 @router.get("/action-plans", response_model=d.PlanPage, tags=["action plans"])
-async def list_plans(db: SessionDep, language: LanguageDep, session_id: Annotated[int | None, Query(ge=1)] = None,
-                     owner_id: Annotated[int | None, Query(ge=1)] = None, limit: Limit = DEFAULT_LIMIT,
+async def list_plans(db: SessionDep, language: LanguageDep,
+                     session_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                     owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, limit: Limit = DEFAULT_LIMIT,
                      cursor: Cursor = None) -> d.PlanPage:
     rows, next_cursor = await plans.list_plans(db, session_id=session_id, owner_id=owner_id, limit=limit,
                                                cursor=cursor)
@@ -428,7 +430,7 @@ async def add_plan_item(plan: PlanDep, body: d.PlanItemCreate, db: SessionDep, o
         return replay
     item = await plans.add_item(db, orgs, plan, body)
     set_etag(response, item.id, item.version)
-    return await created(idem, response, plans.item_read(item, [], datetime.now().date()),
+    return await created(idem, response, plans.item_read(item, [], today_kz()),
                          f"/v1/action-plans/{plan.id}/items/{item.id}")
 
 
@@ -461,7 +463,7 @@ async def report_plan_item(plan: PlanDep, item_id: int, body: d.PlanReportCreate
 
 @router.get("/events", response_model=d.EventPage, tags=["events"],
             summary="The outbox (admins and services): events in the order they happened")
-async def list_events(db: SessionDep, _: AdminDep, type: Annotated[str | None, Query(max_length=60)] = None,  # noqa: A002
+async def list_events(db: SessionDep, _: AdminDep, type: Annotated[str | None, Query(max_length=60)] = None,
                       subject: Annotated[str | None, Query(max_length=100)] = None, pending: bool | None = None,
                       limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> d.EventPage:
     rows, next_cursor = await outbox.list_events(db, type_=type, subject=subject, pending=pending, limit=limit,

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from services.common.app import service_app
 from services.dialogue.api import router
+from services.dialogue.api_exports import router as exports_router
+from services.dialogue.api_outbound import router as outbound_router
 from services.dialogue.orgs_client import OrgsClient
 from services.dialogue.recommendations import sweep_overdue
 from services.dialogue.settings import DialogueSettings
@@ -30,7 +32,9 @@ async def _overdue_sweeper(app: FastAPI, every: float) -> None:
             log.exception("overdue sweep failed; retrying at the next interval")
 
 
-def create_app(settings: DialogueSettings | None = None, orgs_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+def create_app(
+    settings: DialogueSettings | None = None, orgs_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
     settings = settings or DialogueSettings()
 
     async def startup(app: FastAPI) -> Any:
@@ -50,7 +54,9 @@ def create_app(settings: DialogueSettings | None = None, orgs_transport: httpx.A
         description="Sessions, protocols and recommendations, followed to the state body's answer.",
         on_startup=startup,
     )
+    app.include_router(exports_router)  # before `router`: /v1/sessions/{id}.ics must win over /v1/sessions/{id}
     app.include_router(router)
+    app.include_router(outbound_router)
     return app
 
 

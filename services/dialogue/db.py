@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from services.common.db import make_registry
+from services.common.db import get_by_id, make_registry
 from services.common.http import idempotency_table
 
 dialogue_registry = make_registry()
@@ -14,3 +14,5 @@ class DialogueBase(SQLModel, registry=dialogue_registry):
 
 metadata = DialogueBase.metadata
 idempotency = idempotency_table(metadata)
+
+__all__ = ["DialogueBase", "get_by_id", "idempotency", "metadata"]

@@ -36,7 +36,10 @@ class DialogueSession(Versioned, DialogueBase, table=True):
     status: str = Field(default="draft", max_length=20, index=True)
     current_agenda_item_id: int | None = None
     head_counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
-    search_text: str = Field(default="", max_length=4000)
+    search_text: str = Field(default="", sa_type=Text)
+    # iCalendar SEQUENCE: raised with every change a calendar shows (time, place, title, status), in the same
+    # transaction, so a subscribed calendar updates the event instead of adding another.
+    calendar_sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Field(default=1)
@@ -78,7 +81,7 @@ class Participant(Versioned, DialogueBase, table=True):
     org_name: str | None = Field(default=None, max_length=500)
     sector: str = Field(max_length=20)
     role: str = Field(max_length=20)
-    search_text: str = Field(default="", max_length=1000)
+    search_text: str = Field(default="", sa_type=Text)
     registered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = Field(default=1)
@@ -247,3 +250,100 @@ class OutboxEvent(DialogueBase, table=True):
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = Field(default=0)
+    # A worker's lease (services.dialogue.leases): several workers never fan the same event out twice.
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- what leaves the system: webhooks and e-mail (issue 6) -----------------------------------------
+
+class WebhookSubscription(Versioned, DialogueBase, table=True):
+    """An API client's endpoint for some event types. The secret signs every delivery (Standard Webhooks)."""
+
+    __tablename__ = "webhook_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    event_types: list[str] = Field(default_factory=list, sa_type=JSON)
+    secret: str = Field(max_length=100)
+    description: str | None = Field(default=None, max_length=500)
+    owner_org_id: int | None = Field(default=None, index=True)
+    owner_api_key_id: int | None = Field(default=None, index=True)
+    created_by: int | None = None
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class WebhookDelivery(DialogueBase, table=True):
+    """One event for one subscription: retried with backoff, dead after too many failures, replayable."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id", name="uq_webhook_delivery_subscription_event"),
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="webhook_subscription.id", index=True)
+    event_id: int = Field(foreign_key="outbox_event.id", index=True)
+    event_type: str = Field(max_length=60)
+    message_id: str = Field(max_length=100)  # the `webhook-id` header: the same on every attempt and replay
+    status: str = Field(default="pending", max_length=20)  # pending, succeeded, dead, cancelled
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    attempt_log: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Notification(DialogueBase, table=True):
+    """One notice for one recipient (an organization's public contact or a registry person).
+
+    The unique key (notice × recipient) is what makes a notice go out once, however often the event is
+    fanned out. No address is stored: it is read from the registry when the mail is sent.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("notice_key", "recipient_kind", "recipient_id", name="uq_notification_notice_recipient"),
+        Index("ix_notification_due", "status", "send_after", "id"),
+        Index("ix_notification_recipient", "recipient_kind", "recipient_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_key: str = Field(max_length=150)
+    kind: str = Field(max_length=40)
+    event_id: int | None = Field(default=None, index=True)
+    recipient_kind: str = Field(max_length=10)  # org | person
+    recipient_id: int
+    delivery: str = Field(default="immediate", max_length=10)  # immediate | digest
+    subject: str = Field(max_length=500)
+    body: str = Field(sa_type=Text)
+    calendar: str | None = Field(default=None, sa_type=Text)  # an .ics attached to invitations and changes
+    status: str = Field(default="pending", max_length=20)  # pending, sent, failed, skipped
+    attempts: int = Field(default=0)
+    send_after: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=300)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NotificationPreference(DialogueBase, table=True):
+    """Immediate mail or a daily digest, per organization or person (absent: immediate)."""
+
+    __tablename__ = "notification_preference"
+
+    recipient_kind: str = Field(sa_column=Column(String(10), primary_key=True))
+    recipient_id: int = Field(sa_column=Column(Integer, primary_key=True))
+    delivery: str = Field(default="immediate", max_length=10)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: int | None = None

@@ -38,7 +38,7 @@ async def list_events(
         column = OutboxEvent.delivered_at
         query = query.where(column.is_(None) if pending else column.is_not(None))  # type: ignore[union-attr]
     if cursor:
-        (last,) = decode_cursor(cursor, 1)
+        (last,) = decode_cursor(cursor, 1, (int,))
         query = query.where(OutboxEvent.id > int(last))  # type: ignore[operator]
     rows = list((await session.exec(query.order_by(OutboxEvent.id).limit(limit + 1))).scalars())  # type: ignore[arg-type]
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None

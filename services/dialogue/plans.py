@@ -9,11 +9,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.common.db import today_kz
 from services.common.pagination import decode_cursor, encode_cursor
 from services.common.problems import Unprocessable, field_error
 from services.contracts import dialogue as d
 from services.contracts.auth import Actor, Role
 from services.contracts.orgs import Names, OrgKind
+from services.dialogue.db import get_by_id
 from services.dialogue.errors import InvalidReference, NotYourBody, PlanNotFound, StateConflict
 from services.dialogue.models import ActionPlan, DialogueSession, PlanItem, PlanReport, Recommendation
 from services.dialogue.orgs_client import OrgsClient
@@ -21,14 +23,14 @@ from services.dialogue.outbox import emit
 
 
 async def get_plan(session: AsyncSession, plan_id: int) -> ActionPlan:
-    plan = await session.get(ActionPlan, plan_id)
+    plan = await get_by_id(session, ActionPlan, plan_id)
     if plan is None:
         raise PlanNotFound(f"No action plan with id {plan_id}.")
     return plan
 
 
 async def get_item(session: AsyncSession, plan: ActionPlan, item_id: int) -> PlanItem:
-    item = await session.get(PlanItem, item_id)
+    item = await get_by_id(session, PlanItem, item_id)
     if item is None or item.plan_id != plan.id:
         raise PlanNotFound(f"Action plan {plan.id} has no item {item_id}.")
     return item
@@ -47,7 +49,7 @@ async def plan_reads(session: AsyncSession, plans: Sequence[ActionPlan], languag
             for r in (await session.exec(select(PlanReport).where(PlanReport.item_id.in_(item_ids))  # type: ignore[attr-defined]
                                          .order_by(PlanReport.id))).scalars():
                 reports[r.item_id].append(r)
-    today = date.today()
+    today = today_kz()
     out = []
     for p in plans:
         names = Names(ru=p.title_ru, kk=p.title_kk, en=p.title_en)
@@ -75,7 +77,7 @@ def item_read(i: PlanItem, reports: Sequence[PlanReport], today: date) -> d.Plan
 
 async def create_plan(session: AsyncSession, orgs: OrgsClient, data: d.PlanCreate) -> ActionPlan:
     for sid in data.session_ids:
-        if await session.get(DialogueSession, sid) is None:
+        if await get_by_id(session, DialogueSession, sid) is None:
             raise InvalidReference(errors=[field_error("session_ids", f"session {sid} does not exist")])
     if data.owner_ids:
         _found, missing = await orgs.orgs(data.owner_ids)
@@ -100,7 +102,7 @@ async def add_item(session: AsyncSession, orgs: OrgsClient, plan: ActionPlan, da
                for i in data.state_owner_ids if i in found and found[i].kind != OrgKind.state_body]
     errors += [field_error("civil_owner_ids", f"«{found[i].names.ru}» is a state body")
                for i in data.civil_owner_ids if i in found and found[i].kind == OrgKind.state_body]
-    if data.recommendation_id is not None and await session.get(Recommendation, data.recommendation_id) is None:
+    if data.recommendation_id is not None and await get_by_id(session, Recommendation, data.recommendation_id) is None:
         errors.append(field_error("recommendation_id", "no such recommendation"))
     if errors:
         raise InvalidReference(errors=errors)
@@ -156,7 +158,7 @@ async def list_plans(session: AsyncSession, *, session_id: int | None, owner_id:
                      cursor: str | None) -> tuple[list[ActionPlan], str | None]:
     query = select(ActionPlan)
     if cursor:
-        (last,) = decode_cursor(cursor, 1)
+        (last,) = decode_cursor(cursor, 1, (int,))
         query = query.where(ActionPlan.id < int(last))  # type: ignore[operator]
     # session/owner filters read the JSON lists in Python: plans are few (tens per body).
     rows = list((await session.exec(query.order_by(ActionPlan.id.desc()))).scalars())  # type: ignore[union-attr]

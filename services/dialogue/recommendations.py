@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import utcnow
-from services.common.pagination import decode_cursor, encode_cursor
+from services.common.db import today_kz, utcnow
+from services.common.pagination import cursor_date, cursor_datetime, decode_cursor, encode_cursor
 from services.common.problems import Unprocessable, field_error
 from services.common.text import fold, like_escape, search_document
 from services.contracts import dialogue as d
 from services.contracts.auth import Actor, Role
 from services.contracts.orgs import OrgKind, OrgLevel, OrgRead
+from services.dialogue.db import get_by_id
 from services.dialogue.errors import (
     IllegalTransition,
     InvalidReference,
@@ -52,6 +53,11 @@ AUTOMATIC = {("sent", "answered"): "it becomes answered when every addressee bod
 OPEN_STATUSES = ("sent", "answered", "in_progress")
 
 
+def allowed_by_hand(status: str) -> list[str]:
+    """What a coordinator may ask for next (a problem's `allowed`): the automatic steps are not choices."""
+    return [s for s in TRANSITIONS[status] if (status, s) not in AUTOMATIC]
+
+
 def is_overdue(rec: Recommendation, addressees: Sequence[RecommendationAddressee], today: date) -> bool:
     return (rec.status == "sent" and rec.response_due_on is not None and rec.response_due_on < today
             and any(a.decision is None for a in addressees))
@@ -82,7 +88,7 @@ async def _escalations(session: AsyncSession, ids: Sequence[int]) -> dict[int, l
 async def recommendation_reads(session: AsyncSession, recs: Sequence[Recommendation]) -> list[d.RecommendationRead]:
     ids = [r.id for r in recs if r.id is not None]
     addressees, escalations = await _addressees(session, ids), await _escalations(session, ids)
-    today = date.today()
+    today = today_kz()
     return [_read(r, addressees.get(r.id or 0, []), escalations.get(r.id or 0, []), today) for r in recs]
 
 
@@ -124,7 +130,7 @@ async def recommendation_detail(session: AsyncSession, rec: Recommendation) -> d
 
 
 async def get_recommendation(session: AsyncSession, rec_id: int, *, include_drafts: bool = True) -> Recommendation:
-    rec = await session.get(Recommendation, rec_id)
+    rec = await get_by_id(session, Recommendation, rec_id)
     if rec is None or (not include_drafts and rec.status == "draft"):
         raise RecommendationNotFound(f"No recommendation with id {rec_id}.")
     return rec
@@ -177,12 +183,12 @@ async def create_recommendation(session: AsyncSession, orgs: OrgsClient, data: d
                                 actor: Actor) -> Recommendation:
     region = data.region_code
     if data.session_id is not None:
-        s = await session.get(DialogueSession, data.session_id)
+        s = await get_by_id(session, DialogueSession, data.session_id)
         if s is None:
             raise InvalidReference(errors=[field_error("session_id", "no such session")])
         region = region or s.region_code
     if data.agenda_item_id is not None:
-        item = await session.get(AgendaItem, data.agenda_item_id)
+        item = await get_by_id(session, AgendaItem, data.agenda_item_id)
         if item is None or item.session_id != data.session_id:
             raise InvalidReference(errors=[field_error("agenda_item_id", "not an item of this session")])
     await _check_addressees(orgs, data.addressee_ids)
@@ -221,11 +227,10 @@ async def update_recommendation(session: AsyncSession, orgs: OrgsClient, rec: Re
 
 async def transition(session: AsyncSession, rec: Recommendation, wanted: d.RecommendationStatus, note: str | None,
                      actor: Actor, *, response_days: int) -> Recommendation:
-    allowed = TRANSITIONS[rec.status]
-    if wanted.value not in allowed:
-        raise IllegalTransition(rec.status, wanted.value, allowed)
+    if wanted.value not in TRANSITIONS[rec.status]:
+        raise IllegalTransition(rec.status, wanted.value, allowed_by_hand(rec.status))
     if (rec.status, wanted.value) in AUTOMATIC:
-        raise IllegalTransition(rec.status, wanted.value, [],
+        raise IllegalTransition(rec.status, wanted.value, allowed_by_hand(rec.status),
                                 f"'{rec.status}' → '{wanted.value}' is not set by hand: "
                                 f"{AUTOMATIC[(rec.status, wanted.value)]}.")
     now = utcnow()
@@ -237,7 +242,7 @@ async def transition(session: AsyncSession, rec: Recommendation, wanted: d.Recom
         rec.adopted_at = now
     elif wanted == d.RecommendationStatus.sent:
         rec.sent_at = now
-        rec.response_due_on = rec.response_due_on or (now.date() + timedelta(days=response_days))
+        rec.response_due_on = rec.response_due_on or (today_kz() + timedelta(days=response_days))
     elif wanted in (d.RecommendationStatus.implemented, d.RecommendationStatus.not_implemented):
         if not note:
             raise Unprocessable("Say why the recommendation is closed this way.",
@@ -248,7 +253,8 @@ async def transition(session: AsyncSession, rec: Recommendation, wanted: d.Recom
     elif wanted == d.RecommendationStatus.in_progress:
         decisions = {a.decision for a in (await _addressees(session, [rec.id or 0]))[rec.id or 0]}
         if decisions <= {d.Decision.rejected.value}:
-            raise StateConflict("Every addressee rejected it: close it as not implemented instead.")
+            raise IllegalTransition(rec.status, wanted.value, ["not_implemented"],
+                                    "Every addressee rejected it: close it as not implemented instead.")
     rec.status = wanted.value
     rec.updated_at = now
     _history(session, rec, wanted.value, note, actor)
@@ -292,7 +298,7 @@ async def answer(session: AsyncSession, rec: Recommendation, data: d.ResponseCre
     addressees = (await _addressees(session, [rec.id or 0]))[rec.id or 0]
     _check_representative(actor, data.org_id, addressees)
     if rec.status != "sent":
-        raise IllegalTransition(rec.status, "answered", TRANSITIONS[rec.status],
+        raise IllegalTransition(rec.status, "answered", allowed_by_hand(rec.status),
                                 f"Only a sent recommendation is answered; this one is '{rec.status}'.")
     mine = next(a for a in addressees if a.org_id == data.org_id)
     if mine.decision is not None:
@@ -346,7 +352,7 @@ async def escalate(session: AsyncSession, orgs: OrgsClient, origin: Recommendati
     rec = Recommendation(
         title=origin.title, text=origin.text, status="sent", session_id=origin.session_id,
         region_code=origin.region_code, adopted_at=now, sent_at=now,
-        response_due_on=data.response_due_on or now.date() + timedelta(days=response_days),
+        response_due_on=data.response_due_on or today_kz() + timedelta(days=response_days),
         escalated_from_id=origin.id, escalation_reason=data.reason, search_text=origin.search_text,
     )
     session.add(rec)
@@ -396,7 +402,7 @@ def overdue_condition(today: date) -> ColumnElement[bool]:
 async def list_recommendations(session: AsyncSession, f: RecommendationFilters, *, order: str, limit: int,
                                cursor: str | None) -> tuple[list[Recommendation], str | None]:
     """`order=deadline`: overdue first, then by response deadline; `order=recent`: newest first."""
-    today = date.today()
+    today = today_kz()
     conditions: list[ColumnElement[bool]] = []
     if f.status:
         conditions.append(Recommendation.status.in_([s.value for s in f.status]))  # type: ignore[attr-defined]
@@ -406,7 +412,9 @@ async def list_recommendations(session: AsyncSession, f: RecommendationFilters, 
         conditions.append(Recommendation.id.in_(select(RecommendationAddressee.recommendation_id)  # type: ignore[union-attr]
                                                 .where(RecommendationAddressee.org_id == f.addressee_id)))
     if f.region:
-        prefix = f.region.rstrip("0") or f.region[:2]
+        prefix = f.region.rstrip("0")
+        if len(prefix) < 2:  # the oblast digits always count: 100000000 (Abai) is not 110000000 (Akmola)
+            prefix = f.region[:2]
         conditions.append(or_(Recommendation.region_code == f.region,  # type: ignore[arg-type]
                               Recommendation.region_code.like(f"{like_escape(prefix)}%", escape="\\")))  # type: ignore[union-attr]
     if f.topic:
@@ -426,8 +434,8 @@ async def list_recommendations(session: AsyncSession, f: RecommendationFilters, 
         rank = case((overdue_condition(today), 0), else_=1)
         keys: list[Any] = [rank, due, Recommendation.id]
         if cursor:
-            r, due_s, last = decode_cursor(cursor, 3)
-            conditions.append(tuple_(*keys) > tuple_(int(r), date.fromisoformat(due_s), int(last)))
+            r, due_s, last = decode_cursor(cursor, 3, (int, str, int))
+            conditions.append(tuple_(*keys) > tuple_(int(r), cursor_date(due_s), int(last)))
         query = select(Recommendation, rank, due).where(*conditions).order_by(*keys).limit(limit + 1)
         rows = (await session.exec(query)).all()
         recs = [row[0] for row in rows]
@@ -438,9 +446,9 @@ async def list_recommendations(session: AsyncSession, f: RecommendationFilters, 
             next_cursor = encode_cursor([row[1], due_value.isoformat(), row[0].id])
         return recs[:limit], next_cursor
     if cursor:
-        created, last = decode_cursor(cursor, 2)
+        created, last = decode_cursor(cursor, 2, (str, int))
         conditions.append(tuple_(Recommendation.created_at, Recommendation.id)
-                          < tuple_(datetime.fromisoformat(created), int(last)))
+                          < tuple_(cursor_datetime(created), int(last)))
     rows2 = list((await session.exec(select(Recommendation).where(*conditions)
                                      .order_by(Recommendation.created_at.desc(), Recommendation.id.desc())  # type: ignore[attr-defined,union-attr]
                                      .limit(limit + 1))).scalars())
@@ -453,7 +461,7 @@ async def list_recommendations(session: AsyncSession, f: RecommendationFilters, 
 
 async def sweep_overdue(session: AsyncSession, today: date | None = None) -> list[int]:
     """Record each newly overdue recommendation once, as an outbox event."""
-    today = today or date.today()
+    today = today or today_kz()
     recs = list((await session.exec(select(Recommendation).where(
         overdue_condition(today), Recommendation.overdue_noted_at.is_(None))  # type: ignore[union-attr]
         .order_by(Recommendation.id).limit(1000))).scalars())  # type: ignore[arg-type]

@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import utcnow
-from services.common.pagination import decode_cursor, encode_cursor
+from services.common.db import KAZAKHSTAN, utcnow
+from services.common.pagination import cursor_datetime, decode_cursor, encode_cursor
 from services.common.problems import Unprocessable, field_error
 from services.common.text import fold, like_escape, search_document
 from services.contracts import dialogue as d
 from services.contracts.orgs import Names, OrgKind, Sector
+from services.dialogue.db import get_by_id
 from services.dialogue.errors import (
     AgendaItemNotFound,
     IllegalTransition,
@@ -30,7 +31,14 @@ from services.dialogue.errors import (
     SessionNotFound,
     StateConflict,
 )
-from services.dialogue.models import AgendaItem, DialogueSession, Participant, Protocol, SessionOrganizer
+from services.dialogue.models import (
+    AgendaItem,
+    DialogueSession,
+    Participant,
+    Protocol,
+    Recommendation,
+    SessionOrganizer,
+)
 from services.dialogue.orgs_client import OrgsClient
 from services.dialogue.outbox import emit
 
@@ -85,7 +93,7 @@ async def session_reads(session: AsyncSession, rows: Sequence[DialogueSession], 
 
 
 async def get_session(session: AsyncSession, session_id: int, *, include_drafts: bool = True) -> DialogueSession:
-    row = await session.get(DialogueSession, session_id)
+    row = await get_by_id(session, DialogueSession, session_id)
     if row is None or (not include_drafts and row.status == "draft"):
         raise SessionNotFound(f"No session with id {session_id}.")
     return row
@@ -120,13 +128,23 @@ async def _check_parent(session: AsyncSession, kind: str, parent_id: int | None,
         if kind in CHILD_KINDS:
             raise InvalidReference(errors=[field_error("parent_id", "a breakout or plenary belongs to a forum")])
         return
-    parent = await session.get(DialogueSession, parent_id)
+    parent = await get_by_id(session, DialogueSession, parent_id)
     if parent is None:
         raise InvalidReference(errors=[field_error("parent_id", "no such session")])
     if parent_id == own_id or parent.parent_id is not None:
         raise InvalidReference(errors=[field_error("parent_id", "sessions nest one level deep: forum → breakouts")])
+    if own_id is not None and (await session.exec(
+            select(DialogueSession.id).where(DialogueSession.parent_id == own_id).limit(1))).first() is not None:
+        raise InvalidReference(errors=[field_error("parent_id", "this session has breakouts of its own; "
+                                                                "sessions nest one level deep: forum → breakouts")])
     if kind not in CHILD_KINDS:
         raise InvalidReference(errors=[field_error("kind", "only a breakout or a plenary has a parent session")])
+
+
+def _calendar_fields(s: DialogueSession) -> tuple[Any, ...]:
+    """What a calendar entry shows: a change to any of it raises the entry's SEQUENCE (status is raised apart)."""
+    return (s.title_ru, s.title_kk, s.title_en, s.starts_at, s.ends_at, s.venue, s.online_url, s.format,
+            s.description)
 
 
 def _apply(s: DialogueSession, fields: dict[str, Any]) -> None:
@@ -165,6 +183,7 @@ async def update_session(session: AsyncSession, orgs: OrgsClient, s: DialogueSes
             raise Unprocessable(errors=[field_error(required, "cannot be removed")])
     if "organizer_ids" in fields and fields["organizer_ids"] is not None:
         await _check_orgs_exist(orgs, fields["organizer_ids"], "organizer_ids")
+    shown_before = _calendar_fields(s)
     with session.no_autoflush:
         _apply(s, dict(fields))
         await _check_parent(session, s.kind, s.parent_id, s.id)
@@ -179,6 +198,8 @@ async def update_session(session: AsyncSession, orgs: OrgsClient, s: DialogueSes
                                 errors=[field_error("body", str(exc).splitlines()[-1].strip())]) from exc
         _refresh_search(s)
         s.updated_at = utcnow()
+        if _calendar_fields(s) != shown_before:
+            s.calendar_sequence += 1
     if fields.get("organizer_ids") is not None:
         await _set_organizers(session, s, fields["organizer_ids"])
     await session.flush()
@@ -200,6 +221,7 @@ async def transition_session(session: AsyncSession, s: DialogueSession, wanted: 
     previous = s.status
     s.status = wanted.value
     s.updated_at = utcnow()
+    s.calendar_sequence += 1  # a status change (scheduled, cancelled, …) is an update of the calendar entry
     if wanted == d.SessionStatus.in_progress and s.current_agenda_item_id is None:
         first = (await session.exec(select(AgendaItem.id).where(AgendaItem.session_id == s.id)
                                     .order_by(AgendaItem.position).limit(1))).first()
@@ -235,7 +257,9 @@ async def list_sessions(session: AsyncSession, f: SessionFilters, *, limit: int,
     if f.kind:
         conditions.append(DialogueSession.kind.in_([x.value for x in f.kind]))  # type: ignore[attr-defined]
     if f.region:
-        prefix = f.region.rstrip("0") or f.region[:2]
+        prefix = f.region.rstrip("0")
+        if len(prefix) < 2:  # the oblast digits always count: 100000000 (Abai) is not 110000000 (Akmola)
+            prefix = f.region[:2]
         conditions.append(or_(DialogueSession.region_code == f.region,  # type: ignore[arg-type]
                               DialogueSession.region_code.like(f"{like_escape(prefix)}%", escape="\\")))  # type: ignore[union-attr]
     if f.organizer_id is not None:
@@ -251,12 +275,9 @@ async def list_sessions(session: AsyncSession, f: SessionFilters, *, limit: int,
         for word in fold(f.q).split():
             conditions.append(DialogueSession.search_text.like(f"%{like_escape(word)}%", escape="\\"))  # type: ignore[attr-defined]
     if cursor:
-        starts, last_id = decode_cursor(cursor, 2)
-        try:
-            starts_at = datetime.fromisoformat(starts)
-        except (TypeError, ValueError) as exc:
-            raise Unprocessable(errors=[field_error("cursor", "malformed cursor")]) from exc
-        conditions.append(tuple_(DialogueSession.starts_at, DialogueSession.id) < tuple_(starts_at, int(last_id)))
+        starts, last_id = decode_cursor(cursor, 2, (str, int))
+        conditions.append(tuple_(DialogueSession.starts_at, DialogueSession.id)
+                          < tuple_(cursor_datetime(starts), int(last_id)))
     rows = list((await session.exec(
         select(DialogueSession).where(*conditions)
         .order_by(DialogueSession.starts_at.desc(), DialogueSession.id.desc())  # type: ignore[attr-defined,union-attr]
@@ -328,7 +349,7 @@ async def add_agenda_item(session: AsyncSession, orgs: OrgsClient, s: DialogueSe
 
 
 async def get_agenda_item(session: AsyncSession, s: DialogueSession, item_id: int) -> AgendaItem:
-    item = await session.get(AgendaItem, item_id)
+    item = await get_by_id(session, AgendaItem, item_id)
     if item is None or item.session_id != s.id:
         raise AgendaItemNotFound(f"Session {s.id} has no agenda item {item_id}.")
     return item
@@ -354,6 +375,11 @@ async def update_agenda_item(session: AsyncSession, orgs: OrgsClient, s: Dialogu
 
 async def remove_agenda_item(session: AsyncSession, s: DialogueSession, item: AgendaItem) -> None:
     _editable_agenda(s)
+    referenced = (await session.exec(select(Recommendation.id).where(Recommendation.agenda_item_id == item.id)
+                                     .order_by(Recommendation.id).limit(1))).first()
+    if referenced is not None:
+        raise StateConflict(f"Recommendation {referenced[0]} was recorded on this agenda item; the item stays.",
+                            recommendation_id=referenced[0])
     if s.current_agenda_item_id == item.id:
         s.current_agenda_item_id = None
     await session.delete(item)
@@ -421,11 +447,15 @@ async def add_participant(session: AsyncSession, orgs: OrgsClient, s: DialogueSe
                     search_text=search_document([name, org_name]))
     session.add(p)
     await session.flush()
+    if p.person_id is not None and s.status == "scheduled":
+        # A registry person registered for a scheduled session gets the invitation (the worker mails it).
+        emit(session, "session.participant_added", f"session/{s.id}",
+             {"session_id": s.id, "participant_id": p.id, "person_id": p.person_id})
     return p
 
 
 async def get_participant(session: AsyncSession, s: DialogueSession, participant_id: int) -> Participant:
-    p = await session.get(Participant, participant_id)
+    p = await get_by_id(session, Participant, participant_id)
     if p is None or p.session_id != s.id:
         raise ParticipantNotFound(f"Session {s.id} has no participant {participant_id}.")
     return p
@@ -464,7 +494,7 @@ async def list_participants(session: AsyncSession, s: DialogueSession, *, q: str
         for word in fold(q).split():
             conditions.append(Participant.search_text.like(f"%{like_escape(word)}%", escape="\\"))  # type: ignore[attr-defined]
     if cursor:
-        (last,) = decode_cursor(cursor, 1)
+        (last,) = decode_cursor(cursor, 1, (int,))
         conditions.append(Participant.id > int(last))  # type: ignore[operator]
     rows = list((await session.exec(select(Participant).where(*conditions).order_by(Participant.id)  # type: ignore[arg-type]
                                     .limit(limit + 1))).scalars())
@@ -481,7 +511,7 @@ def _counts(pairs: Sequence[tuple[str, int]]) -> d.SectorCounts:
 
 
 async def attendance(session: AsyncSession, s: DialogueSession) -> d.Attendance:
-    """Registered and attended by sector; checked-in participants plus any recorded head counts."""
+    """Registered and attended by sector, for the session and summed over its breakouts."""
     tree = [s.id or 0, *(await children_of(session, [s.id or 0])).get(s.id or 0, [])]
     rows = (await session.exec(
         select(Participant.session_id, Participant.sector, Participant.checked_in_at.is_not(None), func.count())  # type: ignore[union-attr]
@@ -490,14 +520,19 @@ async def attendance(session: AsyncSession, s: DialogueSession) -> d.Attendance:
     )).all()
     heads = {r.id: r.head_counts or {} for r in (await session.exec(
         select(DialogueSession).where(DialogueSession.id.in_(tree)))).scalars()}  # type: ignore[union-attr]
+    # A head count is the sector's total as the organizers reported it («35 representatives of state
+    # bodies»); named participants checked in are part of it, so a sector counts the larger of the two.
+    attended: dict[int, dict[str, int]] = {sid: dict(counts) for sid, counts in heads.items()}
+    checked: dict[tuple[int, str], int] = defaultdict(int)
+    for sid, sector, came, n in rows:
+        if came:
+            checked[(sid, sector)] += n
+    for (sid, sector), n in checked.items():
+        per_session = attended.setdefault(sid, {})
+        per_session[sector] = max(per_session.get(sector, 0), n)
     registered = [(sector, n) for sid, sector, _, n in rows if sid == s.id]
-    attended_own = [(sector, n) for sid, sector, came, n in rows if sid == s.id and came]
-    attended_all = [(sector, n) for _, sector, came, n in rows if came]
-    for sid, counts in heads.items():
-        pairs = list(counts.items())
-        attended_all += pairs
-        if sid == s.id:
-            attended_own += pairs
+    attended_own = list(attended.get(s.id or 0, {}).items())
+    attended_all = [pair for counts in attended.values() for pair in counts.items()]
     return d.Attendance(session_id=s.id or 0, registered=_counts(registered), attended=_counts(attended_own),
                         attended_with_breakouts=_counts(attended_all))
 
@@ -550,7 +585,7 @@ async def start_protocol(session: AsyncSession, s: DialogueSession, data: d.Prot
     items = await agenda_of(session, s.id or 0)
     counts = await attendance(session, s)
     p = Protocol(
-        session_id=s.id or 0, number=data.number, held_on=data.held_on or s.starts_at.date(),
+        session_id=s.id or 0, number=data.number, held_on=data.held_on or s.starts_at.astimezone(KAZAKHSTAN).date(),
         place=data.place or s.venue or s.online_url, chair=data.chair, secretary=data.secretary,
         attendees=data.attendees,
         attendance=counts.attended_with_breakouts.model_dump(),

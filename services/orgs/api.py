@@ -86,7 +86,8 @@ async def _one_org(session: SessionDep, org: Organization, language: str, respon
 @router.get("/orgs", response_model=c.OrgPage, tags=["organizations"])
 async def list_orgs(
     session: SessionDep, language: LanguageDep, response: Response,
-    q: Annotated[str | None, Query(max_length=200, description="Search names in kk/ru/en, short and other names")] = None,
+    q: Annotated[str | None, Query(max_length=200,
+                                   description="Search names in kk/ru/en, short and other names")] = None,
     kind: Annotated[list[c.OrgKind], Query()] = [],  # noqa: B006 - FastAPI reads list defaults per request
     level: c.OrgLevel | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{9}$", description="KATO code; includes sub-regions")] = None,
@@ -106,7 +107,8 @@ async def list_orgs(
 @router.get("/orgs/batch", response_model=c.OrgBatch, tags=["organizations"],
             summary="Read many organizations by id in one call (for other services)")
 async def batch_orgs(session: SessionDep, language: LanguageDep,
-                     ids: Annotated[str, Query(max_length=4000, description="Comma-separated ids, at most 500")]) -> c.OrgBatch:
+                     ids: Annotated[str, Query(max_length=4000,
+                                               description="Comma-separated ids, at most 500")]) -> c.OrgBatch:
     orgs, missing = await service.batch_orgs(session, parse_ids(ids))
     return c.OrgBatch(items=await service.org_reads(session, orgs, language), missing=missing)
 
@@ -183,12 +185,16 @@ async def composition_checks(
 # --- people ------------------------------------------------------------------------------------
 
 def _sees_contacts(actor: MaybeActorDep) -> bool:
-    return actor is not None and actor.has(Role.admin, Role.coordinator)
+    """Coordinators and admins; and a calling service that names itself (the dialogue worker mailing invitations):
+    only holders of the shared signing key mint the `service` role, and no account can hold it."""
+    if actor is None:
+        return False
+    return actor.has(Role.admin, Role.coordinator) or (actor.has(Role.service) and actor.service is not None)
 
 
 @router.get("/people", response_model=c.PersonPage, tags=["people"])
 async def list_people(
-    session: SessionDep, actor: MaybeActorDep,
+    session: SessionDep, actor: MaybeActorDep, response: Response,
     q: Annotated[str | None, Query(max_length=200)] = None,
     org_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     include_archived: bool = False, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
@@ -196,15 +202,17 @@ async def list_people(
     people, next_cursor = await service.list_people(session, q=q, org_id=org_id, include_archived=include_archived,
                                                     limit=limit, cursor=cursor)
     contacts = _sees_contacts(actor)
+    response.headers["Vary"] = "Authorization"
     return c.PersonPage(items=[service.person_read(p, with_contacts=contacts) for p in people],
                         next_cursor=next_cursor)
 
 
 @router.get("/people/batch", response_model=c.PersonBatch, tags=["people"])
-async def batch_people(session: SessionDep, actor: MaybeActorDep,
+async def batch_people(session: SessionDep, actor: MaybeActorDep, response: Response,
                        ids: Annotated[str, Query(max_length=4000)]) -> c.PersonBatch:
     people, missing = await service.batch_people(session, parse_ids(ids))
     contacts = _sees_contacts(actor)
+    response.headers["Vary"] = "Authorization"
     return c.PersonBatch(items=[service.person_read(p, with_contacts=contacts) for p in people], missing=missing)
 
 

@@ -7,15 +7,15 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
+from services.common.db import MAX_ID
 from services.common.http import Idempotency
-from services.common.problems import ProblemError, field_error
+from services.common.problems import ProblemError, Unprocessable, field_error
 from services.contracts import orgs as c
 from services.orgs import exchange, service
 from services.orgs.db import idempotency
@@ -53,8 +53,8 @@ def export_filters(
     kind: Annotated[list[c.OrgKind], Query()] = [],  # noqa: B006 - FastAPI reads list defaults per request
     level: c.OrgLevel | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{9}$", description="KATO code; includes sub-regions")] = None,
-    parent_id: Annotated[int | None, Query(ge=1)] = None,
-    attached_to_id: Annotated[int | None, Query(ge=1)] = None,
+    parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    attached_to_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     topic: Annotated[str | None, Query(max_length=80)] = None,
     include_archived: bool = False,
 ) -> service.OrgFilters:
@@ -98,8 +98,8 @@ async def csv_payload(request: Request, body: bytes) -> bytes:
     async with Request(request.scope, replay).form(max_files=1, max_fields=10) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise UnsupportedMediaType("The multipart upload needs a file field named file.",
-                                       errors=[field_error("file", "missing")])
+            raise Unprocessable("The multipart upload needs a file field named file.",
+                                errors=[field_error("file", "missing")])
         return await upload.read()
 
 
@@ -153,12 +153,13 @@ async def export_csv(sessionmaker: SessionmakerDep, filters: FiltersDep) -> Stre
                              headers=_attachment(f"organizations-{date.today().isoformat()}.csv"))
 
 
-@router.get("/orgs/export.xlsx", response_class=FileResponse, summary="Organizations as an XLSX workbook",
+@router.get("/orgs/export.xlsx", response_class=StreamingResponse, summary="Organizations as an XLSX workbook",
             responses={200: {"content": {XLSX: {}}}})
-async def export_xlsx(sessionmaker: SessionmakerDep, filters: FiltersDep) -> FileResponse:
-    path = await exchange.write_xlsx(sessionmaker, filters)
-    return FileResponse(path, media_type=XLSX, filename=f"organizations-{date.today().isoformat()}.xlsx",
-                        background=BackgroundTask(os.unlink, path))
+async def export_xlsx(sessionmaker: SessionmakerDep, filters: FiltersDep) -> StreamingResponse:
+    file = await exchange.write_xlsx(sessionmaker, filters)
+    headers = {**_attachment(f"organizations-{date.today().isoformat()}.xlsx"),
+               "Content-Length": str(os.fstat(file.fileno()).st_size)}
+    return StreamingResponse(exchange.file_chunks(file), media_type=XLSX, headers=headers)
 
 
 @router.get("/exports/popolo.json", response_class=StreamingResponse,

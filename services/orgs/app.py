@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.common.app import service_app
 from services.orgs.api import router
+from services.orgs.api_accounts import router as accounts_router
 from services.orgs.api_exchange import router as exchange_router
 from services.orgs.settings import OrgsSettings
 
@@ -18,6 +19,7 @@ def create_app(settings: OrgsSettings | None = None) -> FastAPI:
     )
     app.include_router(exchange_router)  # first: /v1/orgs/export.csv is not /v1/orgs/{org_id}
     app.include_router(router)
+    app.include_router(accounts_router)
     return app
 
 

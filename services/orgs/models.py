@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from services.common.db import UTCDateTime, Versioned, utcnow
@@ -48,7 +48,7 @@ class Organization(Versioned, OrgsBase, table=True):
     is_archived: bool = Field(default=False, index=True)
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Folded in Python (services.common.text.fold) so search is the same on SQLite and PostgreSQL.
-    search_text: str = Field(default="", max_length=4000)
+    search_text: str = Field(default="", sa_type=Text)
     sort_name: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -82,7 +82,7 @@ class Person(Versioned, OrgsBase, table=True):
     phone: str | None = Field(default=None, max_length=50)
     iin: str | None = Field(default=None, max_length=12, unique=True)
     is_archived: bool = Field(default=False, index=True)
-    search_text: str = Field(default="", max_length=2000)
+    search_text: str = Field(default="", sa_type=Text)
     sort_name: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -106,3 +106,58 @@ class Membership(Versioned, OrgsBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Field(default=1)
+
+
+# --- accounts, login sessions and API keys (the gateway signs people and systems in against these) ---
+
+
+class Account(Versioned, OrgsBase, table=True):
+    """A person who signs in through the gateway. The password is kept only as an argon2id hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=120, unique=True)
+    display_name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    roles: list[str] = Field(default_factory=list, sa_type=JSON)
+    org_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    person_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("person.id", ondelete="SET NULL"), index=True))
+    language: str = Field(default="ru", max_length=2)
+    is_disabled: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class LoginSession(OrgsBase, table=True):
+    """A signed-in browser session; the gateway holds the token, this table only its SHA-256."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False,
+                                             index=True))
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiKey(OrgsBase, table=True):
+    """A key another government system uses on the public API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    org_id: int = Field(sa_column=Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"), nullable=False,
+                                         index=True))
+    scopes: list[str] = Field(default_factory=list, sa_type=JSON)
+    prefix: str = Field(max_length=8)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The admin's account id from the service token; no foreign key, as a token may name no stored account.
+    created_by: int | None = None
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import MAX_ID, utcnow
+from services.common.db import get_by_id, today_kz, utcnow
 from services.common.pagination import after, decode_cursor, encode_cursor
 from services.common.problems import field_error
 from services.common.text import fold, like_escape, search_document
@@ -28,6 +28,25 @@ from services.orgs.errors import (
 )
 from services.orgs.models import Membership, Organization, OrgTopic, Person, Region
 from services.orgs.settings import OrgsSettings
+
+_Row = TypeVar("_Row", Organization, Person, Membership)
+
+
+async def by_ids(session: AsyncSession, model: type[_Row], ids: Iterable[int | None]) -> dict[int, _Row]:
+    """Rows of `model` by id, in one query whatever the number of ids."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = (await session.exec(select(model).where(model.id.in_(wanted)))).scalars()  # type: ignore[attr-defined]
+    return {row.id: row for row in rows}  # type: ignore[attr-defined]
+
+
+async def batch(session: AsyncSession, model: type[_Row], ids: Sequence[int]) -> tuple[list[_Row], list[int]]:
+    """Rows in the order asked for, and the ids that name nothing."""
+    wanted = list(dict.fromkeys(ids))
+    found = await by_ids(session, model, wanted)
+    return [found[i] for i in wanted if i in found], [i for i in wanted if i not in found]
+
 
 # ---------------------------------------------------------------------------------------------
 # Presentation: table rows → contracts
@@ -48,7 +67,7 @@ def org_names(org: Organization) -> c.Names:
 
 
 def org_is_active(org: Organization, today: date | None = None) -> bool:
-    today = today or date.today()
+    today = today or today_kz()
     return not org.is_archived and (org.dissolved_on is None or org.dissolved_on > today)
 
 
@@ -71,11 +90,11 @@ async def topics_of(session: AsyncSession, org_ids: Iterable[int]) -> dict[int, 
     out: dict[int, list[str]] = defaultdict(list)
     if not ids:
         return out
-    rows = await session.exec(
-        select(OrgTopic.org_id, OrgTopic.label).where(OrgTopic.org_id.in_(ids)).order_by(OrgTopic.label)  # type: ignore[union-attr,attr-defined]
-    )
+    rows = await session.exec(select(OrgTopic.org_id, OrgTopic.label).where(OrgTopic.org_id.in_(ids)))  # type: ignore[attr-defined]
     for org_id, label in rows:
         out[org_id].append(label)
+    for labels in out.values():  # sorted here, not in SQL: collations differ between the databases
+        labels.sort(key=fold)
     return out
 
 
@@ -103,7 +122,7 @@ def person_read(person: Person, *, with_contacts: bool) -> c.PersonRead:
 
 
 def membership_is_current(m: Membership, today: date | None = None) -> bool:
-    today = today or date.today()
+    today = today or today_kz()
     return (m.start_on is None or m.start_on <= today) and (m.end_on is None or m.end_on >= today)
 
 
@@ -113,9 +132,9 @@ async def membership_reads(
     """Names of people and organizations for a page of memberships, in two queries whatever its size."""
     person_ids = {m.person_id for m in memberships}
     org_ids = {m.org_id for m in memberships} | {m.on_behalf_of_id for m in memberships if m.on_behalf_of_id}
-    people = {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_(person_ids)))).scalars()} if person_ids else {}  # type: ignore[union-attr,attr-defined]
-    orgs = {o.id: o for o in (await session.exec(select(Organization).where(Organization.id.in_(org_ids)))).scalars()} if org_ids else {}  # type: ignore[union-attr,attr-defined]
-    today = date.today()
+    people = await by_ids(session, Person, person_ids)
+    orgs = await by_ids(session, Organization, org_ids)
+    today = today_kz()
     out = []
     for m in memberships:
         org = orgs[m.org_id]
@@ -158,6 +177,7 @@ def search_condition(document: Any, q: str) -> tuple[ColumnElement[bool], Column
 
 
 def org_document(org: Organization) -> str:
+    # Unbounded: every name in three languages plus up to 20 other names (the column is TEXT).
     return search_document([org.name_ru, org.name_kk, org.name_en, org.short_name, *(org.other_names or []),
                             org.bin])
 
@@ -221,32 +241,24 @@ async def create_region(session: AsyncSession, data: c.RegionCreate) -> Region:
 # Organizations
 
 
-_Row = TypeVar("_Row", Organization, Person, Membership)
-
-
-async def _by_id(session: AsyncSession, model: type[_Row], ident: int) -> _Row | None:
-    """`session.get`, except that an id beyond the id column's range is simply not found (no database error)."""
-    if not 0 < ident <= MAX_ID:
-        return None
-    return await session.get(model, ident)
-
-
 async def get_org(session: AsyncSession, org_id: int) -> Organization:
-    org = await _by_id(session, Organization, org_id)
+    org = await get_by_id(session, Organization, org_id)
     if org is None:
         raise OrgNotFound(f"No organization with id {org_id}.")
     return org
 
 
-async def _check_org_references(session: AsyncSession, org: Organization) -> None:
+async def _check_org_references(session: AsyncSession, org: Organization, *, parent_set: bool = True) -> None:
+    """`parent_set`: the parent is being chosen now. An archived parent refuses new children, but the
+    children it already has stay editable."""
     errors = []
     if org.region_code and await session.get(Region, org.region_code) is None:
         errors.append(field_error("region_code", "no such region"))
     if org.parent_id is not None:
-        parent = await _by_id(session, Organization, org.parent_id)
+        parent = await get_by_id(session, Organization, org.parent_id)
         if parent is None:
             errors.append(field_error("parent_id", "no such organization"))
-        elif parent.is_archived:
+        elif parent.is_archived and parent_set:
             errors.append(field_error("parent_id", "the parent organization is archived"))
         elif org.id is not None and await _is_descendant(session, parent, org.id):
             errors.append(field_error("parent_id", "an organization cannot be its own ancestor"))
@@ -254,7 +266,7 @@ async def _check_org_references(session: AsyncSession, org: Organization) -> Non
         if org.kind != c.OrgKind.public_council:
             errors.append(field_error("attached_to_id", "only a public council is attached to a state body"))
         else:
-            body = await _by_id(session, Organization, org.attached_to_id)
+            body = await get_by_id(session, Organization, org.attached_to_id)
             if body is None:
                 errors.append(field_error("attached_to_id", "no such organization"))
             elif body.kind != c.OrgKind.state_body:
@@ -285,35 +297,63 @@ async def _check_bin_free(session: AsyncSession, bin_value: str | None, own_id: 
                            errors=[field_error("bin", "already registered")], existing_id=existing[0])
 
 
+def topic_key(label: str) -> str:
+    """The folded form a topic is matched by; folding can lengthen text (ﬃ → ffi), the column holds 80."""
+    return fold(label)[:80]
+
+
+def unique_topics(labels: Iterable[str]) -> dict[str, str]:
+    """One topic per folded key, the first label given wins."""
+    seen: dict[str, str] = {}
+    for label in labels:
+        key = topic_key(label)
+        if key and key not in seen:
+            seen[key] = label.strip()
+    return seen
+
+
 async def _set_topics(session: AsyncSession, org: Organization, labels: Sequence[str]) -> None:
     assert org.id is not None
     for row in (await session.exec(select(OrgTopic).where(OrgTopic.org_id == org.id))).scalars():
         await session.delete(row)
     await session.flush()
-    seen: dict[str, str] = {}
-    for label in labels:
-        key = fold(label)
-        if key and key not in seen:
-            seen[key] = label.strip()
-    session.add_all(OrgTopic(org_id=org.id, topic=key, label=label) for key, label in seen.items())
+    session.add_all(OrgTopic(org_id=org.id, topic=key, label=label) for key, label in unique_topics(labels).items())
 
 
 def _apply_org_fields(org: Organization, fields: dict[str, Any]) -> None:
+    # Names and contacts are merged key by key: a PATCH of names.ru keeps the Kazakh and English names
+    # (an update dumps with exclude_unset, so only the keys sent are present; null removes one).
     names = fields.pop("names", None)
     if names is not None:
-        org.name_ru, org.name_kk, org.name_en = names["ru"], names.get("kk"), names.get("en")
+        for language in ("ru", "kk", "en"):
+            if language in names:
+                setattr(org, f"name_{language}", names[language])
     contacts = fields.pop("contacts", None)
     if contacts is not None:
-        org.website, org.email, org.phone, org.address = (
-            contacts.get("website"), contacts.get("email"), contacts.get("phone"), contacts.get("address"))
+        for key in ("website", "email", "phone", "address"):
+            if key in contacts:
+                setattr(org, key, contacts[key])
     for key, value in fields.items():
         setattr(org, key, value.value if hasattr(value, "value") else value)
 
 
 async def _flush_unique(session: AsyncSession) -> None:
+    """Flush; a unique key taken meanwhile by a concurrent request is a 409 naming the field, as the checks give.
+
+    The checks before the flush catch duplicates already committed; two requests racing past them both
+    reach the database, and its unique constraint decides. PostgreSQL names the constraint
+    (uq_organization_bin), SQLite the column (organization.bin).
+    """
     try:
         await session.flush()
     except IntegrityError as exc:
+        reason = str(exc.orig)
+        if "uq_organization_bin" in reason or "organization.bin" in reason:
+            raise DuplicateBin("Another organization has this BIN.",
+                               errors=[field_error("bin", "already registered")]) from exc
+        if "uq_person_iin" in reason or "person.iin" in reason:
+            raise DuplicateRecord("Another person has this IIN.",
+                                  errors=[field_error("contacts.iin", "already registered")]) from exc
         raise DuplicateRecord("The change conflicts with an existing record.") from exc
 
 
@@ -337,8 +377,9 @@ async def update_org(session: AsyncSession, org: Organization, data: c.OrgUpdate
         if required in fields and fields[required] is None:
             raise InvalidReference(errors=[field_error(required, "cannot be removed")])
     with session.no_autoflush:  # one UPDATE, one version step, however many checks query first
+        parent_set = "parent_id" in fields
         _apply_org_fields(org, fields)
-        await _check_org_references(session, org)
+        await _check_org_references(session, org, parent_set=parent_set)
         await _check_bin_free(session, org.bin, org.id)
         refresh_org_search(org)
         org.updated_at = utcnow()
@@ -394,7 +435,7 @@ async def list_orgs(
         conditions.append(Organization.attached_to_id == filters.attached_to_id)  # type: ignore[arg-type]
     if filters.topic:
         conditions.append(Organization.id.in_(  # type: ignore[union-attr]
-            select(OrgTopic.org_id).where(OrgTopic.topic == fold(filters.topic))))
+            select(OrgTopic.org_id).where(OrgTopic.topic == topic_key(filters.topic))))
     order: list[Any] = [Organization.sort_name, Organization.id]
     searched = search_condition(Organization.search_text, filters.q) if filters.q else None
     if searched is not None:
@@ -422,17 +463,17 @@ async def list_orgs(
 
 
 async def batch_orgs(session: AsyncSession, ids: Sequence[int]) -> tuple[list[Organization], list[int]]:
-    wanted = list(dict.fromkeys(ids))
-    found = {o.id: o for o in (await session.exec(select(Organization).where(Organization.id.in_(wanted)))).scalars()}  # type: ignore[union-attr]
-    return [found[i] for i in wanted if i in found], [i for i in wanted if i not in found]
+    return await batch(session, Organization, ids)
 
 
-async def org_members(session: AsyncSession, org: Organization) -> tuple[list[Membership], list[Membership], list[Organization]]:
+async def org_members(
+    session: AsyncSession, org: Organization,
+) -> tuple[list[Membership], list[Membership], list[Organization]]:
     memberships = list((await session.exec(
         select(Membership).where(Membership.org_id == org.id)
         .order_by(Membership.end_on.desc().nulls_first(), Membership.start_on, Membership.id)  # type: ignore[union-attr]
     )).scalars())
-    today = date.today()
+    today = today_kz()
     current = [m for m in memberships if membership_is_current(m, today)]
     former = [m for m in memberships if not membership_is_current(m, today) and (m.end_on and m.end_on < today)]
     children = list((await session.exec(
@@ -453,7 +494,7 @@ async def composition_checks(
     today: date | None = None,
 ) -> list[c.CompositionCheck]:
     """Findings for a page of councils, with all their memberships loaded in two queries."""
-    today = today or date.today()
+    today = today or today_kz()
     ids = [x.id for x in councils]
     memberships: dict[int, list[Membership]] = defaultdict(list)
     rows = (await session.exec(select(Membership).where(Membership.org_id.in_(ids)))).scalars() if ids else []  # type: ignore[union-attr,attr-defined]
@@ -461,7 +502,7 @@ async def composition_checks(
         if membership_is_current(m, today):
             memberships[m.org_id].append(m)
     behalf_ids = {m.on_behalf_of_id for ms in memberships.values() for m in ms if m.on_behalf_of_id}
-    behalf = {o.id: o for o in (await session.exec(select(Organization).where(Organization.id.in_(behalf_ids)))).scalars()} if behalf_ids else {}  # type: ignore[union-attr,attr-defined]
+    behalf: dict[int | None, Organization] = dict(await by_ids(session, Organization, behalf_ids))
     return [_check_council(x, memberships.get(x.id or 0, []), behalf, settings, language, today) for x in councils]
 
 
@@ -470,7 +511,8 @@ def _check_council(
     settings: OrgsSettings, language: str, today: date,
 ) -> c.CompositionCheck:
     findings: list[c.CompositionFinding] = []
-    low, high = settings.council_size_republican if council.level == c.OrgLevel.republican else settings.council_size_local
+    republican = council.level == c.OrgLevel.republican
+    low, high = settings.council_size_republican if republican else settings.council_size_local
     person_ids = {m.person_id for m in members}
     size = len(person_ids)
 
@@ -545,7 +587,7 @@ def ensure_council(org: Organization) -> None:
 
 
 async def get_person(session: AsyncSession, person_id: int) -> Person:
-    person = await _by_id(session, Person, person_id)
+    person = await get_by_id(session, Person, person_id)
     if person is None:
         raise PersonNotFound(f"No person with id {person_id}.")
     return person
@@ -553,8 +595,10 @@ async def get_person(session: AsyncSession, person_id: int) -> Person:
 
 def _apply_person_fields(person: Person, fields: dict[str, Any]) -> None:
     contacts = fields.pop("contacts", None)
-    if contacts is not None:
-        person.email, person.phone, person.iin = contacts.get("email"), contacts.get("phone"), contacts.get("iin")
+    if contacts is not None:  # merged key by key, as for organizations
+        for key in ("email", "phone", "iin"):
+            if key in contacts:
+                setattr(person, key, contacts[key])
     for key, value in fields.items():
         setattr(person, key, value)
 
@@ -565,7 +609,8 @@ async def _check_iin_free(session: AsyncSession, person: Person) -> None:
     existing = (await session.exec(select(Person.id).where(Person.iin == person.iin))).first()
     if existing is not None and existing[0] != person.id:
         # The message names neither the IIN nor the other person: both are personal data.
-        raise DuplicateRecord("Another person has this IIN.", errors=[field_error("contacts.iin", "already registered")])
+        raise DuplicateRecord("Another person has this IIN.",
+                              errors=[field_error("contacts.iin", "already registered")])
 
 
 async def create_person(session: AsyncSession, data: c.PersonCreate) -> Person:
@@ -632,9 +677,7 @@ async def list_people(
 
 
 async def batch_people(session: AsyncSession, ids: Sequence[int]) -> tuple[list[Person], list[int]]:
-    wanted = list(dict.fromkeys(ids))
-    found = {p.id: p for p in (await session.exec(select(Person).where(Person.id.in_(wanted)))).scalars()}  # type: ignore[union-attr]
-    return [found[i] for i in wanted if i in found], [i for i in wanted if i not in found]
+    return await batch(session, Person, ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -642,26 +685,28 @@ async def batch_people(session: AsyncSession, ids: Sequence[int]) -> tuple[list[
 
 
 async def get_membership(session: AsyncSession, membership_id: int) -> Membership:
-    membership = await _by_id(session, Membership, membership_id)
+    membership = await get_by_id(session, Membership, membership_id)
     if membership is None:
         raise MembershipNotFound(f"No membership with id {membership_id}.")
     return membership
 
 
-async def _check_membership(session: AsyncSession, m: Membership) -> None:
+async def _check_membership(session: AsyncSession, m: Membership, *, new: bool) -> None:
+    """`new`: a membership being created. An archived person or organization takes no new roles, but the
+    roles they had can still be corrected and ended."""
     errors = []
-    person = await _by_id(session, Person, m.person_id)
+    person = await get_by_id(session, Person, m.person_id)
     if person is None:
         errors.append(field_error("person_id", "no such person"))
-    elif person.is_archived:
+    elif person.is_archived and new:
         errors.append(field_error("person_id", "the person is archived"))
-    org = await _by_id(session, Organization, m.org_id)
+    org = await get_by_id(session, Organization, m.org_id)
     if org is None:
         errors.append(field_error("org_id", "no such organization"))
-    elif org.is_archived:
+    elif org.is_archived and new:
         errors.append(field_error("org_id", "the organization is archived"))
     if m.on_behalf_of_id is not None:
-        behalf = await _by_id(session, Organization, m.on_behalf_of_id)
+        behalf = await get_by_id(session, Organization, m.on_behalf_of_id)
         if behalf is None:
             errors.append(field_error("on_behalf_of_id", "no such organization"))
         elif m.on_behalf_of_id == m.org_id:
@@ -674,7 +719,7 @@ async def _check_membership(session: AsyncSession, m: Membership) -> None:
 
 async def create_membership(session: AsyncSession, data: c.MembershipCreate) -> Membership:
     membership = Membership(**{**data.model_dump(), "role": data.role.value})
-    await _check_membership(session, membership)
+    await _check_membership(session, membership, new=True)
     session.add(membership)
     await _flush_unique(session)
     return membership
@@ -687,7 +732,7 @@ async def update_membership(session: AsyncSession, membership: Membership, data:
     with session.no_autoflush:
         for key, value in fields.items():
             setattr(membership, key, value.value if hasattr(value, "value") else value)
-        await _check_membership(session, membership)
+        await _check_membership(session, membership, new=False)
         membership.updated_at = utcnow()
     await _flush_unique(session)
     return membership
@@ -710,7 +755,7 @@ async def list_memberships(
     if role is not None:
         conditions.append(Membership.role == role.value)  # type: ignore[arg-type]
     if current is not None:
-        today = date.today()
+        today = today_kz()
         is_current = and_(
             or_(Membership.start_on.is_(None), Membership.start_on <= today),  # type: ignore[union-attr,operator]
             or_(Membership.end_on.is_(None), Membership.end_on >= today),  # type: ignore[union-attr,operator]

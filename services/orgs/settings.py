@@ -1,6 +1,6 @@
 """Settings of the orgs service (environment variables prefixed ORGS_)."""
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings, sqlite_url
@@ -16,6 +16,7 @@ class OrgsSettings(ServiceSettings):
     council_civil_share: float = 2 / 3
     council_renewal_days: int = 61  # art. 9 p. 2: forming a new composition starts two months before the term ends
     import_max_bytes: int = 50 * 1024 * 1024
+    session_ttl_hours: float = Field(12, gt=0)  # a login session ends this long after sign-in
 
     @model_validator(mode="after")
     def _default_database(self) -> "OrgsSettings":

@@ -39,3 +39,26 @@ class TestCursor:
         assert body["type"].startswith("https://")
         assert body["title"]
         assert [e["field"] for e in body["errors"]] == ["cursor"]
+
+    def test_checks_value_types_when_told_them(self):
+        assert decode_cursor(encode_cursor([2, "ашық", 7]), 3, [int, str, int]) == [2, "ашық", 7]
+
+    @pytest.mark.parametrize(
+        "values",
+        [
+            ["ашық", "7"],  # an id as text
+            [1, 7],  # a name as a number
+            [None, 7],
+            ["ашық", True],  # JSON true is not an id
+            ["ашық", 2**31],  # beyond a 32-bit id column
+            ["ашық", 7.5],
+            [["ашық"], {"id": 7}],
+        ],
+    )
+    def test_tampered_cursor_with_wrong_types_is_a_422_problem(self, values):
+        with pytest.raises(Unprocessable) as raised:
+            decode_cursor(encode_cursor(values), 2, [str, int])
+        assert [e["field"] for e in raised.value.body()["errors"]] == ["cursor"]
+
+    def test_without_types_only_the_shape_is_checked(self):
+        assert decode_cursor(encode_cursor(["x", "y"]), 2) == ["x", "y"]

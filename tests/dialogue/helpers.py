@@ -3,11 +3,14 @@ recommendations walked through their lifecycle, lists and the outbox read back p
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import base64
+import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from services.common.db import today_kz
 from services.contracts.auth import Role
 from tests.conftest import actor_headers
 
@@ -15,6 +18,8 @@ EAST_KAZAKHSTAN = "630000000"
 ASTANA = "710000000"
 
 PROBLEM_JSON = "application/problem+json"
+# Larger than any id column holds (32-bit on PostgreSQL): names no record, and must never reach the database.
+BEYOND_ID_RANGE = 2**40
 
 # The statuses a session passes through to reach each status from a draft.
 SESSION_PATH = {
@@ -57,6 +62,11 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
 
 def error_fields(body: dict[str, Any]) -> set[str]:
     return {e["field"] for e in body.get("errors", [])}
+
+
+def forged_cursor(*values: Any) -> str:
+    """A cursor as a client could hand-craft one: the service's encoding around values it never issued."""
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
 
 
 # --- the registry (orgs service) ---------------------------------------------------------------------
@@ -217,7 +227,7 @@ async def read_recommendation(dialogue: httpx.AsyncClient, rec_id: int) -> dict[
 
 
 def days_from_today(days: int) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    return (today_kz() + timedelta(days=days)).isoformat()
 
 
 # --- lists and the outbox ----------------------------------------------------------------------------

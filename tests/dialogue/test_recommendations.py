@@ -6,12 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.common.db import make_engine, make_sessionmaker
+from services.common.db import make_engine, make_sessionmaker, today_kz
 from services.contracts.auth import Role
 from services.dialogue import recommendations
 from tests.conftest import actor_headers
 from tests.dialogue.helpers import (
     ASTANA,
+    BEYOND_ID_RANGE,
     EAST_KAZAKHSTAN,
     all_pages,
     answer,
@@ -23,6 +24,7 @@ from tests.dialogue.helpers import (
     days_from_today,
     error_fields,
     events,
+    forged_cursor,
     move_recommendation,
     ngo,
     problem,
@@ -276,6 +278,24 @@ class TestAnswerAuthorization:
         assert (await read_recommendation(dialogue, rec["id"]))["progress"] == []
 
 
+class TestIdempotentCreate:
+    async def test_a_retried_create_makes_one_recommendation(self, orgs, dialogue, coordinator):
+        akimat = await state_body(orgs, "Акимат Восточно-Казахстанской области")
+        body = {"text": "Рекомендовать модель как пилот", "addressee_ids": [akimat]}
+        headers = {**coordinator, "Idempotency-Key": "rt-2025-10-14-1"}
+        first = await dialogue.post("/v1/recommendations", json=body, headers=headers)
+        again = await dialogue.post("/v1/recommendations", json=body, headers=headers)
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["Location"] == f"/v1/recommendations/{first.json()['id']}"
+        assert len(await all_pages(dialogue, "/v1/recommendations", headers=coordinator)) == 1
+
+        other = await dialogue.post("/v1/recommendations", json={**body, "text": "Иное"}, headers=headers)
+        problem(other, 422)
+        assert len(await all_pages(dialogue, "/v1/recommendations", headers=coordinator)) == 1
+
+
 class TestOverdue:
     async def test_an_overdue_recommendation_comes_first_by_deadline(self, orgs, dialogue):
         akimat = await state_body(orgs, "Акимат Восточно-Казахстанской области")
@@ -355,6 +375,24 @@ class TestEscalation:
         # The ministry answers the escalated recommendation for itself.
         assert (await answer(dialogue, new["id"], ministry, "accepted")).status_code == 201
 
+    async def test_an_issue_rejected_as_beyond_local_competence_goes_up_the_chain(self, orgs, dialogue):
+        akimat = await state_body(orgs, "Акимат города Нур-Султан", region_code=ASTANA)
+        ministry = await republican_body(orgs, "Министерство внутренних дел")
+        committee = await republican_body(orgs, "Комитет административной полиции МВД", parent_id=ministry)
+        origin = await sent_recommendation(dialogue, [akimat], text="Изменить порядок регистрации мигрантов")
+        assert (await answer(dialogue, origin["id"], akimat, "rejected", "Вне компетенции МИО")).status_code == 201
+
+        first = await dialogue.post(f"/v1/recommendations/{origin['id']}/escalations", headers=as_coordinator(),
+                                    json={"addressee_ids": [ministry], "reason": "Вне компетенции МИО"})
+        assert first.status_code == 201, first.text
+        second = await dialogue.post(f"/v1/recommendations/{first.json()['id']}/escalations",
+                                     headers=as_coordinator(),
+                                     json={"addressee_ids": [committee], "reason": "Поручено комитету"})
+        assert second.status_code == 201, second.text
+        chain = (await dialogue.get(f"/v1/recommendations/{second.json()['id']}/chain")).json()
+        assert chain == [origin["id"], first.json()["id"], second.json()["id"]]
+        assert (await read_recommendation(dialogue, origin["id"]))["status"] == "answered"
+
     async def test_escalates_only_to_republican_bodies(self, orgs, dialogue):
         akimat = await state_body(orgs, "Акимат города Нур-Султан", region_code=ASTANA)
         other_akimat = await state_body(orgs, "Акимат Восточно-Казахстанской области")
@@ -429,6 +467,16 @@ class TestFilters:
         listed = await all_pages(dialogue, "/v1/recommendations", headers=coordinator, **query)
         assert sorted(r["id"] for r in listed) == sorted(board[name] for name in expected)
 
+    async def test_a_region_is_matched_by_its_own_oblast_digits(self, orgs, dialogue):
+        abai = await state_body(orgs, "Акимат области Абай", region_code="100000000")
+        akmola = await state_body(orgs, "Акимат Акмолинской области", region_code="110000000")
+        semey = await sent_recommendation(dialogue, [abai], region_code="101010000")
+        kokshetau = await sent_recommendation(dialogue, [akmola], region_code="110000000")
+        assert [r["id"] for r in await all_pages(dialogue, "/v1/recommendations", region="100000000")] == [
+            semey["id"]]
+        assert [r["id"] for r in await all_pages(dialogue, "/v1/recommendations", region="110000000")] == [
+            kokshetau["id"]]
+
     async def test_drafts_are_invisible_to_anonymous_callers(self, dialogue, board):
         listed = {r["id"] for r in await all_pages(dialogue, "/v1/recommendations")}
         assert listed == {board["pilot"], board["police"]}
@@ -471,8 +519,39 @@ class TestPagination:
         sooner = await sent_recommendation(dialogue, [akimat], response_due_on=days_from_today(2))
         listed = await all_pages(dialogue, "/v1/recommendations", order="deadline", limit=1)
         assert [r["id"] for r in listed] == [sooner["id"], later["id"]]
-        assert date.fromisoformat(listed[0]["response_due_on"]) == date.today() + timedelta(days=2)
+        assert date.fromisoformat(listed[0]["response_due_on"]) == today_kz() + timedelta(days=2)
 
-    async def test_a_forged_cursor_is_refused(self, dialogue):
-        r = await dialogue.get("/v1/recommendations", params={"cursor": "not-a-cursor"})
-        assert "cursor" in error_fields(problem(r, 422))
+    @pytest.mark.parametrize(("order", "values"), [
+        ("deadline", ("not-a-cursor",)),
+        ("deadline", ("0", "2025-10-14", 7)),
+        ("deadline", (0, "14.10.2025", 7)),
+        ("deadline", (0, "2025-10-14", BEYOND_ID_RANGE)),
+        ("deadline", (0, None, 7)),
+        ("recent", ("2025-10-14T05:00:00+00:00", "7")),
+        ("recent", ("вчера", 7)),
+        ("recent", ("2025-10-14T05:00:00", 7)),
+        ("recent", ("2025-10-14T05:00:00+00:00", BEYOND_ID_RANGE)),
+    ])
+    async def test_a_forged_cursor_is_refused(self, dialogue, order, values):
+        cursor = values[0] if values == ("not-a-cursor",) else forged_cursor(*values)
+        r = await dialogue.get("/v1/recommendations", params={"order": order, "cursor": cursor})
+        assert error_fields(problem(r, 422)) == {"cursor"}
+
+
+class TestBadInput:
+    async def test_an_id_beyond_the_id_range_names_no_recommendation(self, dialogue, coordinator):
+        problem(await dialogue.get(f"/v1/recommendations/{BEYOND_ID_RANGE}", headers=coordinator), 404)
+        problem(await dialogue.get(f"/v1/recommendations/{BEYOND_ID_RANGE}/chain"), 404)
+        for name in ("addressee_id", "session_id"):
+            r = await dialogue.get("/v1/recommendations", params={name: BEYOND_ID_RANGE})
+            assert error_fields(problem(r, 422)) == {name}
+
+    @pytest.mark.parametrize("field", ["session_id", "agenda_item_id", "addressee_ids"])
+    async def test_a_reference_beyond_the_id_range_is_refused(self, orgs, dialogue, coordinator, field):
+        akimat = await state_body(orgs, "Акимат Восточно-Казахстанской области")
+        session = await create_session(dialogue, status="in_progress")
+        body = {"text": "Рекомендовать", "addressee_ids": [akimat], "session_id": session["id"]}
+        body[field] = [BEYOND_ID_RANGE, 0, -3] if field == "addressee_ids" else BEYOND_ID_RANGE
+        r = await dialogue.post("/v1/recommendations", json=body, headers=coordinator)
+        assert error_fields(problem(r, 422)) == {field}
+        assert await all_pages(dialogue, "/v1/recommendations", headers=coordinator) == []

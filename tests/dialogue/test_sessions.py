@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.dialogue.helpers import (
+    BEYOND_ID_RANGE,
     EAST_KAZAKHSTAN,
     add_agenda_item,
     add_participant,
@@ -14,6 +15,7 @@ from tests.dialogue.helpers import (
     create_session,
     error_fields,
     events,
+    forged_cursor,
     move_session,
     ngo,
     person,
@@ -116,6 +118,16 @@ class TestForumStructure:
         assert {s["id"] for s in children} == {yurt["id"], plenary["id"]}
         assert all(s["parent_id"] == forum["id"] for s in children)
 
+    async def test_a_forum_with_breakouts_does_not_become_a_breakout_itself(self, dialogue, coordinator):
+        forum = await create_session(dialogue, "Голос региона", kind="civic_forum", agenda=[])
+        yurt = await create_session(dialogue, "Юрта: НПО", kind="breakout", agenda=[], parent_id=forum["id"])
+        other = await create_session(dialogue, "Другой форум", kind="civic_forum", agenda=[])
+        r = await dialogue.patch(f"/v1/sessions/{forum['id']}", json={"kind": "breakout", "parent_id": other["id"]},
+                                 headers={**coordinator, "If-Match": f'"{forum["id"]}.{forum["version"]}"'})
+        assert "parent_id" in error_fields(problem(r, 422))
+        read = (await dialogue.get(f"/v1/sessions/{forum['id']}", headers=coordinator)).json()
+        assert (read["kind"], read["parent_id"], read["child_ids"]) == ("civic_forum", None, [yurt["id"]])
+
     async def test_a_civic_forum_is_scheduled_without_its_own_agenda(self, dialogue):
         forum = await create_session(dialogue, "Голос региона", kind="civic_forum", agenda=[], status="scheduled")
         assert forum["status"] == "scheduled"
@@ -144,8 +156,8 @@ class TestAgenda:
     async def test_refuses_an_order_that_is_not_a_permutation(self, dialogue, coordinator, order):
         session = await create_session(dialogue, agenda=["А", "Б", "В"])
         other = await create_session(dialogue, "Другое", agenda=["Чужой пункт"])
-        a, b, c = (i["id"] for i in (await dialogue.get(f"/v1/sessions/{session['id']}/agenda",
-                                                        headers=coordinator)).json())
+        a, _b, c = (i["id"] for i in (await dialogue.get(f"/v1/sessions/{session['id']}/agenda",
+                                                         headers=coordinator)).json())
         foreign = (await dialogue.get(f"/v1/sessions/{other['id']}/agenda", headers=coordinator)).json()[0]["id"]
         item_ids = {"missing": [c, a], "duplicate": [c, a, a], "foreign": [c, a, foreign]}[order]
 
@@ -167,6 +179,22 @@ class TestAgenda:
         agenda = (await dialogue.get(f"/v1/sessions/{session['id']}/agenda", headers=coordinator)).json()
         assert [(i["position"], i["title"]) for i in agenda] == [(1, "А"), (2, "В")]
 
+    async def test_an_item_with_a_recommendation_recorded_on_it_stays(self, orgs, dialogue, coordinator):
+        akimat = await state_body(orgs, "Акимат Восточно-Казахстанской области")
+        session = await create_session(dialogue, agenda=["Модель Ashyq", "Разное"], status="in_progress")
+        item = (await dialogue.get(f"/v1/sessions/{session['id']}/agenda", headers=coordinator)).json()[0]
+        r = await dialogue.post("/v1/recommendations", headers=coordinator, json={
+            "text": "Рекомендовать как пилот", "addressee_ids": [akimat], "session_id": session["id"],
+            "agenda_item_id": item["id"]})
+        assert r.status_code == 201, r.text
+        rec_id = r.json()["id"]
+
+        r = await dialogue.delete(f"/v1/sessions/{session['id']}/agenda/{item['id']}",
+                                  headers={**coordinator, "If-Match": f'"{item["id"]}.{item["version"]}"'})
+        assert problem(r, 409)["recommendation_id"] == rec_id
+        agenda = (await dialogue.get(f"/v1/sessions/{session['id']}/agenda", headers=coordinator)).json()
+        assert [i["title"] for i in agenda] == ["Модель Ashyq", "Разное"]
+
     async def test_the_current_item_is_set_only_while_the_session_is_in_progress(self, dialogue, coordinator):
         session = await create_session(dialogue, agenda=["А", "Б"], status="scheduled")
         agenda = (await dialogue.get(f"/v1/sessions/{session['id']}/agenda", headers=coordinator)).json()
@@ -182,6 +210,16 @@ class TestAgenda:
 
         await move_session(dialogue, session["id"], "concluded")
         problem(await dialogue.put(path, json={"item_id": agenda[0]["id"]}, headers=coordinator), 409)
+
+    async def test_removing_the_current_item_leaves_nothing_under_discussion(self, dialogue, coordinator):
+        session = await create_session(dialogue, agenda=["А", "Б"], status="in_progress")
+        first, _ = (await dialogue.get(f"/v1/sessions/{session['id']}/agenda", headers=coordinator)).json()
+        assert session["current_agenda_item_id"] == first["id"]
+        r = await dialogue.delete(f"/v1/sessions/{session['id']}/agenda/{first['id']}",
+                                  headers={**coordinator, "If-Match": f'"{first["id"]}.{first["version"]}"'})
+        assert r.status_code == 204, r.text
+        read = (await dialogue.get(f"/v1/sessions/{session['id']}", headers=coordinator)).json()
+        assert read["current_agenda_item_id"] is None
 
     async def test_the_current_item_belongs_to_the_session(self, dialogue, coordinator):
         session = await create_session(dialogue, agenda=["А"], status="in_progress")
@@ -373,6 +411,81 @@ class TestSessionEvents:
     async def test_the_outbox_is_for_admins(self, dialogue, coordinator):
         problem(await dialogue.get("/v1/events"), 401)
         problem(await dialogue.get("/v1/events", headers=coordinator), 403)
+
+
+class TestFindingSessions:
+    async def test_finds_sessions_by_words_of_the_title_venue_or_topics(self, dialogue):
+        forum = await create_session(dialogue, "Азаматтық форум «Өңір үні»", kind="civic_forum", agenda=[],
+                                     venue="Этнодеревня", topics=["Экология"], status="scheduled")
+        await create_session(dialogue, "Круглый стол", status="scheduled")
+        for q in ("өңір", "ӨҢІР ҮНІ", "этнодеревня", "экология"):
+            assert [s["id"] for s in await all_pages(dialogue, "/v1/sessions", q=q)] == [forum["id"]], q
+
+    async def test_a_region_is_matched_by_its_own_oblast_digits(self, dialogue):
+        semey = await create_session(dialogue, "Семей", region_code="101010000", status="scheduled")
+        abai = await create_session(dialogue, "Абай", region_code="100000000", status="scheduled")
+        await create_session(dialogue, "Кокшетау", region_code="110000000", status="scheduled")
+        await create_session(dialogue, "Актобе", region_code="150000000", status="scheduled")
+        found = await all_pages(dialogue, "/v1/sessions", region="100000000")
+        assert sorted(s["id"] for s in found) == sorted([semey["id"], abai["id"]])
+        assert [s["name"] for s in await all_pages(dialogue, "/v1/sessions", region=EAST_KAZAKHSTAN)] == []
+
+    async def test_pages_newest_first_through_sessions_starting_together(self, dialogue, coordinator):
+        created = []
+        for n, starts_at in enumerate(["2025-10-14T10:00:00+05:00"] * 3 + ["2025-10-15T10:00:00+05:00",
+                                                                           "2025-10-13T10:00:00+05:00"] * 2):
+            created.append((await create_session(dialogue, f"Сессия {n}", starts_at=starts_at))["id"])
+        whole = [s["id"] for s in await all_pages(dialogue, "/v1/sessions", headers=coordinator, limit=200)]
+        assert sorted(whole) == sorted(created)
+        for limit in (1, 2, 4):
+            assert [s["id"] for s in await all_pages(dialogue, "/v1/sessions", headers=coordinator,
+                                                     limit=limit)] == whole
+        starts = [s["starts_at"] for s in await all_pages(dialogue, "/v1/sessions", headers=coordinator)]
+        assert starts == sorted(starts, reverse=True)
+
+
+class TestBadInput:
+    async def test_an_id_beyond_the_id_range_names_no_record(self, dialogue, coordinator):
+        session = await create_session(dialogue, status="in_progress")
+        path = f"/v1/sessions/{session['id']}"
+        big = BEYOND_ID_RANGE
+        problem(await dialogue.get(f"/v1/sessions/{big}"), 404)
+        problem(await dialogue.get(f"/v1/sessions/{big}/agenda"), 404)
+        problem(await dialogue.patch(f"{path}/agenda/{big}", json={"heard": "—"},
+                                     headers={**coordinator, "If-Match": "*"}), 404)
+        problem(await dialogue.put(f"{path}/agenda/current", json={"item_id": big}, headers=coordinator), 404)
+        problem(await dialogue.post(f"{path}/participants/{big}/check-in", headers=coordinator), 404)
+        for query in ({"organizer_id": big}, {"parent_id": big}):
+            assert set(query) <= error_fields(problem(await dialogue.get("/v1/sessions", params=query), 422))
+
+    @pytest.mark.parametrize("field", ["parent_id", "organizer_ids"])
+    async def test_a_reference_beyond_the_id_range_is_refused(self, orgs, dialogue, coordinator, field):
+        body = {"kind": "breakout", "title": {"ru": "Юрта"}, "venue": "Этнодеревня",
+                "starts_at": "2025-10-10T10:00:00+05:00"}
+        if field == "parent_id":
+            body["parent_id"] = BEYOND_ID_RANGE
+        else:
+            forum = await create_session(dialogue, "Форум", kind="civic_forum", agenda=[])
+            body |= {"parent_id": forum["id"], "organizer_ids": [BEYOND_ID_RANGE, 0]}
+        r = await dialogue.post("/v1/sessions", json=body, headers=coordinator)
+        assert error_fields(problem(r, 422)) == {field}
+
+    @pytest.mark.parametrize("values", [
+        ("2025-10-14T05:00:00+00:00", "7"), ("2025-10-14T05:00:00+00:00", BEYOND_ID_RANGE),
+        ("2025-10-14T05:00:00", 7), ("вчера", 7), (5, 7), ("2025-10-14T05:00:00+00:00",),
+    ])
+    async def test_a_forged_session_cursor_is_refused(self, dialogue, coordinator, values):
+        r = await dialogue.get("/v1/sessions", params={"cursor": forged_cursor(*values)}, headers=coordinator)
+        assert error_fields(problem(r, 422)) == {"cursor"}
+
+    @pytest.mark.parametrize("values", [("7",), (BEYOND_ID_RANGE,), (None,), (1, 2)])
+    async def test_a_forged_participant_or_event_cursor_is_refused(self, dialogue, coordinator, admin, values):
+        session = await create_session(dialogue, status="scheduled")
+        r = await dialogue.get(f"/v1/sessions/{session['id']}/participants",
+                               params={"cursor": forged_cursor(*values)}, headers=coordinator)
+        assert error_fields(problem(r, 422)) == {"cursor"}
+        r = await dialogue.get("/v1/events", params={"cursor": forged_cursor(*values)}, headers=admin)
+        assert error_fields(problem(r, 422)) == {"cursor"}
 
 
 class TestOrganizers:

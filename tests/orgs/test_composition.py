@@ -4,10 +4,11 @@ per NGO, a chair from outside public service, renewal before the term ends."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from services.common.db import today_kz
 from services.orgs.settings import OrgsSettings
 
 SETTINGS = OrgsSettings(database_url="sqlite://")
@@ -16,7 +17,7 @@ LOCAL_MIN, LOCAL_MAX = SETTINGS.council_size_local
 
 
 def days(n: int) -> str:
-    return (date.today() + timedelta(days=n)).isoformat()
+    return (today_kz() + timedelta(days=n)).isoformat()
 
 
 async def post(orgs, headers, path: str, body: dict) -> dict:

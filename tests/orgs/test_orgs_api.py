@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -270,6 +272,24 @@ class TestReadOrg:
         assert response.json()["name"] == "Қазақстан Республикасының Ақпарат және қоғамдық даму министрлігі"
         assert "Accept-Language" in response.headers["Vary"]
 
+    @pytest.mark.parametrize(("header", "name"), [
+        ("kk-KZ,ru;q=0.8", "Қазақстан Республикасының Ақпарат және қоғамдық даму министрлігі"),
+        ("kz", "Қазақстан Республикасының Ақпарат және қоғамдық даму министрлігі"),
+        ("fr, en;q=0.3", "Ministry of Information and Social Development of the Republic of Kazakhstan"),
+        ("de", "Министерство информации и общественного развития Республики Казахстан"),
+        ("kk;q=0, en", "Ministry of Information and Social Development of the Republic of Kazakhstan"),
+    ])
+    async def test_picks_the_first_supported_language(self, orgs, coordinator, header, name):
+        created = await create(orgs, coordinator, ministry())
+        response = await orgs.get(f"/v1/orgs/{created['id']}", headers={"Accept-Language": header})
+        assert response.json()["name"] == name
+
+    async def test_timestamps_carry_their_time_zone(self, orgs, coordinator):
+        created = await create(orgs, coordinator, ngo("ОО «Ашық қоғам»"))
+        read = (await orgs.get(f"/v1/orgs/{created['id']}")).json()
+        for stamp in (read["created_at"], read["updated_at"]):
+            assert datetime.fromisoformat(stamp).utcoffset() == timedelta(0)
+
     async def test_falls_back_to_russian_when_kazakh_name_is_missing(self, orgs, coordinator):
         created = await create(orgs, coordinator, ngo("ОО «Только по-русски»"))
         response = await orgs.get(f"/v1/orgs/{created['id']}", headers={"Accept-Language": "kk"})
@@ -319,9 +339,47 @@ class TestUpdateOrg:
             etag = response.headers["ETag"]
         final = (await orgs.get(f"/v1/orgs/{created['id']}")).json()
         assert final["version"] == 4
-        assert final["names"] == {"ru": "Министерство культуры и информации", "kk": None, "en": None}
+        assert final["names"]["ru"] == "Министерство культуры и информации"
+        assert final["bin"] == VALID_BIN
         assert final["topics"] == []
         assert final["contacts"]["phone"] == "+7 7172 00 00 00"
+
+    async def test_changing_one_name_keeps_the_other_languages(self, orgs, coordinator):
+        created = await create(orgs, coordinator, ministry())
+        read = await orgs.get(f"/v1/orgs/{created['id']}")
+        response = await orgs.patch(f"/v1/orgs/{created['id']}", json={"names": {"ru": "Министерство культуры"}},
+                                    headers={**coordinator, **if_match(read)})
+        assert response.status_code == 200, response.text
+        assert response.json()["names"] == {**created["names"], "ru": "Министерство культуры"}
+
+    async def test_a_name_sent_as_null_is_removed(self, orgs, coordinator):
+        created = await create(orgs, coordinator, ministry())
+        read = await orgs.get(f"/v1/orgs/{created['id']}")
+        response = await orgs.patch(f"/v1/orgs/{created['id']}",
+                                    json={"names": {"ru": created["names"]["ru"], "en": None}},
+                                    headers={**coordinator, **if_match(read)})
+        assert response.json()["names"] == {**created["names"], "en": None}
+
+    async def test_changing_one_contact_keeps_the_others(self, orgs, coordinator):
+        contacts = {"website": "https://example.kz", "email": "info@example.kz", "phone": "+7 7232 00 00 00",
+                    "address": "Өскемен, ул. Серикбаева, 19"}
+        created = await create(orgs, coordinator, ngo("ОО «Ашық қоғам»", contacts=contacts))
+        read = await orgs.get(f"/v1/orgs/{created['id']}")
+        response = await orgs.patch(f"/v1/orgs/{created['id']}", json={"contacts": {"phone": "+7 7232 11 11 11"}},
+                                    headers={**coordinator, **if_match(read)})
+        assert response.json()["contacts"] == {**contacts, "phone": "+7 7232 11 11 11"}
+
+    async def test_child_of_an_archived_parent_can_still_be_edited(self, orgs, coordinator):
+        parent = await create(orgs, coordinator, ministry())
+        child = await create(orgs, coordinator, ministry(names={"ru": "Комитет"}, short_name=None,
+                                                         parent_id=parent["id"]))
+        read = await orgs.get(f"/v1/orgs/{parent['id']}")
+        await orgs.delete(f"/v1/orgs/{parent['id']}", headers={**coordinator, **if_match(read)})
+        read = await orgs.get(f"/v1/orgs/{child['id']}")
+        response = await orgs.patch(f"/v1/orgs/{child['id']}", json={"contacts": {"phone": "+7 7172 00 00 01"}},
+                                    headers={**coordinator, **if_match(read)})
+        assert response.status_code == 200, response.text
+        assert response.json()["parent_id"] == parent["id"]
 
     async def test_updates_topics(self, orgs, coordinator):
         created = await create(orgs, coordinator, ministry(topics=["Медиа"]))
@@ -453,6 +511,15 @@ def token_for(*roles: Role, secret: str = TEST_SECRET, ttl_seconds: int = 120) -
     return {"Authorization": f"Bearer {token}"}
 
 
+# Made when the test runs, not when it is collected: a valid token lives only two minutes.
+INVALID_TOKENS = {
+    "expired": lambda: token_for(Role.coordinator, ttl_seconds=-60),
+    "garbage": lambda: {"Authorization": "Bearer garbage"},
+    "wrong-secret": lambda: token_for(Role.coordinator, secret="someone-elses-secret-0123456789"),
+    "not-bearer": lambda: {"Authorization": "Basic Y29vcmRpbmF0b3I6cGFzcw=="},
+}
+
+
 class TestWriteAuthorization:
     @pytest.fixture
     async def existing(self, orgs, coordinator):
@@ -484,17 +551,9 @@ class TestWriteAuthorization:
         assert_problem(await self.attempt(orgs, write, existing, actor_headers(role)), 403)
 
     @pytest.mark.parametrize("write", WRITES)
-    @pytest.mark.parametrize(
-        "headers",
-        [
-            pytest.param(token_for(Role.coordinator, ttl_seconds=-60), id="expired"),
-            pytest.param({"Authorization": "Bearer garbage"}, id="garbage"),
-            pytest.param(token_for(Role.coordinator, secret="someone-elses-secret-0123456789"), id="wrong-secret"),
-            pytest.param({"Authorization": "Basic Y29vcmRpbmF0b3I6cGFzcw=="}, id="not-bearer"),
-        ],
-    )
-    async def test_write_with_invalid_token_is_401(self, orgs, existing, write, headers):
-        assert_problem(await self.attempt(orgs, write, existing, headers), 401)
+    @pytest.mark.parametrize("token", list(INVALID_TOKENS))
+    async def test_write_with_invalid_token_is_401(self, orgs, existing, write, token):
+        assert_problem(await self.attempt(orgs, write, existing, INVALID_TOKENS[token]()), 401)
 
     async def test_refused_writes_change_nothing(self, orgs, existing):
         for headers in ({}, actor_headers(Role.member), token_for(Role.admin, ttl_seconds=-60)):
@@ -598,3 +657,48 @@ class TestProblemDetails:
         body = assert_problem(response, 422, "kind", "names.ru", "bin")
         assert body["type"] == "https://ashyq.kz/problems/validation"
         assert all(e["message"] for e in body["errors"])
+
+
+class TestConcurrentWrites:
+    """Requests racing each other: exactly one wins, the others get the problem a late request would get."""
+
+    async def test_concurrent_patches_with_the_same_etag_let_one_win(self, orgs, coordinator):
+        created = await create(orgs, coordinator, ngo("ОО «Ашық қоғам»"))
+        read = await orgs.get(f"/v1/orgs/{created['id']}")
+        responses = await asyncio.gather(*(
+            orgs.patch(f"/v1/orgs/{created['id']}", json={"short_name": f"Вариант {n}"},
+                       headers={**coordinator, **if_match(read)})
+            for n in range(5)))
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200, 412, 412, 412, 412], [r.text for r in responses]
+        for response in responses:
+            if response.status_code == 412:
+                assert_problem(response, 412)
+        (winner,) = [r.json() for r in responses if r.status_code == 200]
+        final = (await orgs.get(f"/v1/orgs/{created['id']}")).json()
+        assert (final["version"], final["short_name"]) == (2, winner["short_name"])
+
+    async def test_concurrent_creates_with_the_same_bin_make_one_org(self, orgs, coordinator):
+        responses = await asyncio.gather(*(
+            orgs.post("/v1/orgs", json=ngo(f"ОО № {n}", bin=VALID_BIN), headers=coordinator) for n in range(3)))
+        assert sorted(r.status_code for r in responses) == [201, 409, 409], [r.text for r in responses]
+        for response in responses:
+            if response.status_code == 409:
+                assert_problem(response, 409, "bin")
+        assert len(await list_all(orgs)) == 1
+
+    async def test_concurrent_retries_with_one_idempotency_key_make_one_org(self, orgs, coordinator):
+        headers = {**coordinator, "Idempotency-Key": "double-click"}
+        responses = await asyncio.gather(*(
+            orgs.post("/v1/orgs", json=ngo("ОО «Ашық қоғам»"), headers=headers) for _ in range(3)))
+        assert all(r.status_code in {201, 409} for r in responses), [r.text for r in responses]
+        created = {r.json()["id"] for r in responses if r.status_code == 201}
+        assert len(created) == 1
+        assert [o["id"] for o in await list_all(orgs)] == list(created)
+
+    async def test_concurrent_creates_of_different_orgs_all_succeed(self, orgs, coordinator):
+        responses = await asyncio.gather(*(
+            orgs.post("/v1/orgs", json=ngo(f"ОО № {n}", topics=["Экология"]), headers=coordinator)
+            for n in range(5)))
+        assert [r.status_code for r in responses] == [201] * 5, [r.text for r in responses]
+        assert len(await list_all(orgs)) == 5

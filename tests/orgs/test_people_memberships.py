@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from services.common.db import today_kz
 from services.contracts.auth import Role
 from tests.conftest import actor_headers
 
@@ -49,7 +50,7 @@ async def create_membership(orgs, headers, **body) -> dict:
 
 
 def days(n: int) -> str:
-    return (date.today() + timedelta(days=n)).isoformat()
+    return (today_kz() + timedelta(days=n)).isoformat()
 
 
 @pytest.fixture
@@ -156,8 +157,9 @@ class TestCreatePerson:
         found = (await orgs.get("/v1/people", params={"q": "серікбаев"})).json()["items"]
         assert [p["id"] for p in found] == [created["id"]]
 
-    @pytest.mark.parametrize(("headers", "status"), [({}, 401), (actor_headers(Role.member), 403)])
-    async def test_writes_need_an_editor(self, orgs, headers, status):
+    @pytest.mark.parametrize(("role", "status"), [(None, 401), (Role.member, 403), (Role.representative, 403)])
+    async def test_writes_need_an_editor(self, orgs, role, status):
+        headers = actor_headers(role) if role else {}
         assert_problem(await orgs.post("/v1/people", json=person_body(), headers=headers), status)
 
     async def test_retried_create_makes_one_person(self, orgs, coordinator):
@@ -192,6 +194,20 @@ class TestUpdatePerson:
         response = await orgs.patch(f"/v1/people/{person_with_contacts['id']}", json={"contacts": {"iin": "123"}},
                                     headers={**coordinator, "If-Match": read.headers["ETag"]})
         assert_problem(response, 422, "contacts.iin")
+
+    async def test_changing_one_contact_keeps_the_others(self, orgs, coordinator, person_with_contacts):
+        read = await orgs.get(f"/v1/people/{person_with_contacts['id']}")
+        response = await orgs.patch(f"/v1/people/{person_with_contacts['id']}",
+                                    json={"contacts": {"phone": "+7 777 111 11 11"}},
+                                    headers={**coordinator, "If-Match": read.headers["ETag"]})
+        assert response.status_code == 200, response.text
+        assert response.json()["contacts"] == {**CONTACTS, "phone": "+7 777 111 11 11"}
+
+    async def test_a_contact_sent_as_null_is_removed(self, orgs, coordinator, person_with_contacts):
+        read = await orgs.get(f"/v1/people/{person_with_contacts['id']}")
+        response = await orgs.patch(f"/v1/people/{person_with_contacts['id']}", json={"contacts": {"iin": None}},
+                                    headers={**coordinator, "If-Match": read.headers["ETag"]})
+        assert response.json()["contacts"] == {**CONTACTS, "iin": None}
 
     async def test_refuses_another_persons_iin(self, orgs, coordinator, person_with_contacts):
         other = await create_person(orgs, coordinator, family="Ахметова", given="Айгерим",
@@ -307,9 +323,10 @@ class TestCreateMembership:
         await create_membership(orgs, coordinator, **body)
         assert_problem(await orgs.post("/v1/memberships", headers=coordinator, json=body), 409)
 
-    @pytest.mark.parametrize(("headers", "status"), [({}, 401), (actor_headers(Role.member), 403)])
-    async def test_writes_need_an_editor(self, orgs, council_setup, headers, status):
+    @pytest.mark.parametrize(("role", "status"), [(None, 401), (Role.member, 403), (Role.representative, 403)])
+    async def test_writes_need_an_editor(self, orgs, council_setup, role, status):
         s = council_setup
+        headers = actor_headers(role) if role else {}
         response = await orgs.post("/v1/memberships", headers=headers, json={
             "person_id": s["person"]["id"], "org_id": s["council"]["id"], "role": "member"})
         assert_problem(response, status)
@@ -339,6 +356,30 @@ class TestChangeMembership:
                                     headers={**coordinator, "If-Match": read.headers["ETag"]})
         assert_problem(response, 422, "end_on")
         assert (await orgs.get(f"/v1/memberships/{created['id']}")).json()["end_on"] is None
+
+    async def test_membership_of_an_archived_person_can_still_be_ended(self, orgs, coordinator, council_setup):
+        s = council_setup
+        created = await create_membership(orgs, coordinator, person_id=s["person"]["id"],
+                                          org_id=s["council"]["id"], role="member", start_on="2021-01-01")
+        person = await orgs.get(f"/v1/people/{s['person']['id']}")
+        await orgs.delete(f"/v1/people/{s['person']['id']}",
+                          headers={**coordinator, "If-Match": person.headers["ETag"]})
+        read = await orgs.get(f"/v1/memberships/{created['id']}")
+        response = await orgs.patch(f"/v1/memberships/{created['id']}", json={"end_on": days(-1)},
+                                    headers={**coordinator, "If-Match": read.headers["ETag"]})
+        assert response.status_code == 200, response.text
+        assert response.json()["is_current"] is False
+
+    async def test_membership_in_an_archived_org_can_still_be_ended(self, orgs, coordinator, council_setup):
+        s = council_setup
+        created = await create_membership(orgs, coordinator, person_id=s["person"]["id"], org_id=s["ngo"]["id"],
+                                          role="head", start_on="2021-01-01")
+        org = await orgs.get(f"/v1/orgs/{s['ngo']['id']}")
+        await orgs.delete(f"/v1/orgs/{s['ngo']['id']}", headers={**coordinator, "If-Match": org.headers["ETag"]})
+        read = await orgs.get(f"/v1/memberships/{created['id']}")
+        response = await orgs.patch(f"/v1/memberships/{created['id']}", json={"end_on": days(-1)},
+                                    headers={**coordinator, "If-Match": read.headers["ETag"]})
+        assert response.status_code == 200, response.text
 
     async def test_if_match_is_required_and_checked(self, orgs, coordinator, council_setup):
         s = council_setup

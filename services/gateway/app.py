@@ -1,0 +1,78 @@
+"""The gateway: the web app (server-rendered pages with htmx) in front of the orgs and dialogue services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from services.gateway import i18n
+from services.gateway.auth import RateLimiter, SessionCache
+from services.gateway.errors import CatchAll, install_error_pages
+from services.gateway.middleware import LanguageAndRequestId, SecurityHeaders
+from services.gateway.pages import health, open_data, portal, registry, signin
+from services.gateway.settings import GatewaySettings
+from services.gateway.upstream import Upstream
+from services.gateway.web import Templates
+
+log = logging.getLogger("ashyq.gateway")
+
+SESSION_COOKIE = "ashyq_session"
+
+
+def create_app(settings: GatewaySettings | None = None,
+               orgs_transport: httpx.AsyncBaseTransport | None = None,
+               dialogue_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    web_dir = settings.web_dir
+    i18n.load_catalogs(web_dir / "translations")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        def upstream(service: str, url: str, transport: httpx.AsyncBaseTransport | None) -> Upstream:
+            return Upstream(service, url, timeout=settings.upstream_timeout_seconds, transport=transport,
+                            secret=settings.service_secret.get_secret_value(),
+                            token_ttl=settings.service_token_ttl_seconds)
+
+        app.state.orgs = upstream("orgs", settings.orgs_url, orgs_transport)
+        app.state.dialogue = upstream("dialogue", settings.dialogue_url, dialogue_transport)
+        try:
+            yield
+        finally:
+            await app.state.orgs.aclose()
+            await app.state.dialogue.aclose()
+
+    app = FastAPI(title="Ashyq", description="Public portal and workspace of Ashyq.", version="1",
+                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.templates = Templates(web_dir / "templates")
+    app.state.session_cache = SessionCache(settings.session_revalidate_seconds)
+    app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute)
+    app.state.region_cache = {}
+
+    vendor = web_dir / "node_modules"
+    if not (vendor / "htmx.org").is_dir():
+        log.warning("web/node_modules is missing (run `npm ci --prefix web`): pages work, without htmx")
+    app.mount("/static/vendor", StaticFiles(directory=vendor, check_dir=False), name="vendor")
+    app.mount("/static", StaticFiles(directory=web_dir / "static"), name="static")
+
+    install_error_pages(app)
+    for module in (health, portal, registry, open_data, signin):
+        app.include_router(module.router)
+
+    # Added innermost first: CatchAll sees every error inside the session and the security headers.
+    app.add_middleware(CatchAll)
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret.get_secret_value(),
+                       session_cookie=SESSION_COOKIE, max_age=settings.session_max_age_seconds,
+                       same_site="lax", https_only=settings.secure_cookies)
+    app.add_middleware(LanguageAndRequestId, secure_cookie=settings.secure_cookies)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    return app
+
+
+app = create_app()

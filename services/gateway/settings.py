@@ -1,0 +1,47 @@
+"""Settings of the gateway (environment variables prefixed GATEWAY_)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.settings import DEV_SECRET
+
+DEV_SESSION_SECRET = "ashyq-development-session-secret-change-me"  # noqa: S105 - refused outside development
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore",
+                                      secrets_dir=os.environ.get("ASHYQ_SECRETS_DIR"))
+
+    environment: Literal["development", "test", "production"] = "development"
+    orgs_url: str = "http://127.0.0.1:8001"
+    dialogue_url: str = "http://127.0.0.1:8002"
+    upstream_timeout_seconds: float = Field(5.0, gt=0)
+    service_secret: SecretStr = SecretStr(DEV_SECRET)
+    service_token_ttl_seconds: int = Field(60, ge=10, le=600)
+    session_secret: SecretStr = SecretStr(DEV_SESSION_SECRET)
+    session_max_age_seconds: int = Field(12 * 3600, ge=60)
+    # A disabled account or a revoked login session is noticed within this time.
+    session_revalidate_seconds: float = Field(60, ge=0, le=60)
+    login_attempts_per_minute: int = Field(5, ge=1)
+    web_dir: Path = REPO_ROOT / "web"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> GatewaySettings:
+        if self.environment == "production":
+            if self.service_secret.get_secret_value() == DEV_SECRET:
+                raise ValueError("service_secret must be set in production (the development default is public)")
+            if self.session_secret.get_secret_value() == DEV_SESSION_SECRET:
+                raise ValueError("session_secret must be set in production (the development default is public)")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment == "production"
