@@ -6,12 +6,14 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import ColumnElement, DateTime, MetaData, event, or_
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import declared_attr, registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.common.text import like_escape
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -129,3 +131,14 @@ async def get_by_id(session: AsyncSession, model: type[_Row], ident: int) -> _Ro
     if not 0 < ident <= MAX_ID:
         return None
     return await session.get(model, ident)
+
+
+def kato_condition(column: Any, code: str) -> ColumnElement[bool]:
+    """A region and everything inside it: KATO codes nest by prefix (631010000 lies in 630000000).
+
+    The two oblast digits always count, so 100000000 (Abai) does not take in 110000000 (Akmola).
+    """
+    prefix = code.rstrip("0")
+    if len(prefix) < 2:
+        prefix = code[:2]
+    return or_(column == code, column.like(f"{like_escape(prefix)}%", escape="\\"))

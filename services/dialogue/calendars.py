@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from icalendar import Calendar, Event
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import KAZAKHSTAN, utcnow
-from services.common.text import like_escape
+from services.common.db import KAZAKHSTAN, kato_condition, utcnow
 from services.dialogue.models import DialogueSession, SessionOrganizer
 from services.dialogue.wording import KIND
 
@@ -81,9 +80,4 @@ async def organizer_feed(db: AsyncSession, org_id: int, past_days: int) -> list[
 
 
 async def region_feed(db: AsyncSession, kato: str, past_days: int) -> list[DialogueSession]:
-    prefix = kato.rstrip("0")
-    if len(prefix) < 2:  # the oblast digits always count: 100000000 (Abai) is not 110000000 (Akmola)
-        prefix = kato[:2]
-    within = or_(DialogueSession.region_code == kato,  # type: ignore[arg-type]
-                 DialogueSession.region_code.like(f"{like_escape(prefix)}%", escape="\\"))  # type: ignore[union-attr]
-    return await _feed(db, within, past_days)
+    return await _feed(db, kato_condition(DialogueSession.region_code, kato), past_days)

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, case, exists, func, select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import today_kz, utcnow
+from services.common.db import kato_condition, today_kz, utcnow
 from services.common.pagination import cursor_date, cursor_datetime, decode_cursor, encode_cursor
 from services.common.problems import Unprocessable, field_error
 from services.common.text import fold, like_escape, search_document
@@ -412,11 +412,7 @@ async def list_recommendations(session: AsyncSession, f: RecommendationFilters, 
         conditions.append(Recommendation.id.in_(select(RecommendationAddressee.recommendation_id)  # type: ignore[union-attr]
                                                 .where(RecommendationAddressee.org_id == f.addressee_id)))
     if f.region:
-        prefix = f.region.rstrip("0")
-        if len(prefix) < 2:  # the oblast digits always count: 100000000 (Abai) is not 110000000 (Akmola)
-            prefix = f.region[:2]
-        conditions.append(or_(Recommendation.region_code == f.region,  # type: ignore[arg-type]
-                              Recommendation.region_code.like(f"{like_escape(prefix)}%", escape="\\")))  # type: ignore[union-attr]
+        conditions.append(kato_condition(Recommendation.region_code, f.region))
     if f.topic:
         conditions.append(Recommendation.id.in_(select(RecommendationTopic.recommendation_id)  # type: ignore[union-attr]
                                                 .where(RecommendationTopic.topic == fold(f.topic))))

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import KAZAKHSTAN, utcnow
+from services.common.db import KAZAKHSTAN, kato_condition, utcnow
 from services.common.pagination import cursor_datetime, decode_cursor, encode_cursor
 from services.common.problems import Unprocessable, field_error
 from services.common.text import fold, like_escape, search_document
@@ -257,11 +257,7 @@ async def list_sessions(session: AsyncSession, f: SessionFilters, *, limit: int,
     if f.kind:
         conditions.append(DialogueSession.kind.in_([x.value for x in f.kind]))  # type: ignore[attr-defined]
     if f.region:
-        prefix = f.region.rstrip("0")
-        if len(prefix) < 2:  # the oblast digits always count: 100000000 (Abai) is not 110000000 (Akmola)
-            prefix = f.region[:2]
-        conditions.append(or_(DialogueSession.region_code == f.region,  # type: ignore[arg-type]
-                              DialogueSession.region_code.like(f"{like_escape(prefix)}%", escape="\\")))  # type: ignore[union-attr]
+        conditions.append(kato_condition(DialogueSession.region_code, f.region))
     if f.organizer_id is not None:
         conditions.append(DialogueSession.id.in_(  # type: ignore[union-attr]
             select(SessionOrganizer.session_id).where(SessionOrganizer.org_id == f.organizer_id)))

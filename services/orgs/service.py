@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import get_by_id, today_kz, utcnow
+from services.common.db import get_by_id, kato_condition, today_kz, utcnow
 from services.common.pagination import after, decode_cursor, encode_cursor
 from services.common.problems import field_error
 from services.common.text import fold, like_escape, search_document
@@ -408,14 +408,6 @@ class OrgFilters:
         self.include_archived = include_archived
 
 
-def region_condition(column: Any, region: str) -> ColumnElement[bool]:
-    """A region and everything inside it: KATO codes nest by prefix (63xxxxxxx lies in 630000000)."""
-    prefix = region.rstrip("0")
-    if len(prefix) < 2:
-        prefix = region[:2]
-    return or_(column == region, column.like(f"{like_escape(prefix)}%", escape="\\"))
-
-
 async def list_orgs(
     session: AsyncSession, filters: OrgFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[Organization], str | None]:
@@ -428,7 +420,7 @@ async def list_orgs(
     if filters.level:
         conditions.append(Organization.level == filters.level.value)  # type: ignore[arg-type]
     if filters.region:
-        conditions.append(region_condition(Organization.region_code, filters.region))
+        conditions.append(kato_condition(Organization.region_code, filters.region))
     if filters.parent_id is not None:
         conditions.append(Organization.parent_id == filters.parent_id)  # type: ignore[arg-type]
     if filters.attached_to_id is not None:
