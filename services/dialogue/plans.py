@@ -156,15 +156,22 @@ async def report(session: AsyncSession, item: PlanItem, data: d.PlanReportCreate
 
 async def list_plans(session: AsyncSession, *, session_id: int | None, owner_id: int | None, limit: int,
                      cursor: str | None) -> tuple[list[ActionPlan], str | None]:
-    query = select(ActionPlan)
+    last_id: int | None = None
     if cursor:
         (last,) = decode_cursor(cursor, 1, (int,))
-        query = query.where(ActionPlan.id < int(last))  # type: ignore[operator]
-    # session/owner filters read the JSON lists in Python: plans are few (tens per body).
-    rows = list((await session.exec(query.order_by(ActionPlan.id.desc()))).scalars())  # type: ignore[union-attr]
-    if session_id is not None:
-        rows = [p for p in rows if session_id in (p.session_ids or [])]
-    if owner_id is not None:
-        rows = [p for p in rows if owner_id in (p.owner_ids or [])]
+        last_id = int(last)
+    # Session and owner lists are JSON on the plan: read newest first in bounded batches and keep the
+    # matching ones until the page is full, rather than loading every plan at once.
+    rows: list[ActionPlan] = []
+    while len(rows) <= limit:
+        query = select(ActionPlan).order_by(ActionPlan.id.desc()).limit(200)  # type: ignore[union-attr]
+        if last_id is not None:
+            query = query.where(ActionPlan.id < last_id)  # type: ignore[operator]
+        batch = list((await session.exec(query)).scalars())
+        if not batch:
+            break
+        last_id = batch[-1].id
+        rows += [p for p in batch if (session_id is None or session_id in (p.session_ids or []))
+                 and (owner_id is None or owner_id in (p.owner_ids or []))]
     page = rows[:limit]
     return page, encode_cursor([page[-1].id]) if len(rows) > limit else None
