@@ -89,6 +89,8 @@ class OrgsClient:
         with contextlib.suppress(UpstreamProblem):  # already ended
             await self.up.send("DELETE", "/v1/auth/sessions/current", self.caller_with(token))
 
+    # --- admin: accounts and API keys -------------------------------------------------------------
+
     def caller_with(self, token: str) -> Caller:
         return Caller(actor=self.caller.actor, language=self.caller.language, request_id=self.caller.request_id,
                       session_token=token)
@@ -148,3 +150,10 @@ class DialogueClient:
 
     async def chain(self, recommendation_id: int) -> list[int]:
         return await self.up.get_ids(f"/v1/recommendations/{recommendation_id}/chain", self.caller)
+
+    # --- planner and protocol editor (session, agenda, participants, breakouts, protocol writes) ----------
+
+    # --- live console (current item, check-in, head counts, decisions) --------------------------------
+
+    # --- recommendations board and inbox (transitions, answers, progress) ------------------------------
+

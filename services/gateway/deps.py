@@ -11,9 +11,10 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from services.contracts.accounts import AccountRead
+from services.contracts.auth import Role
 from services.gateway.auth import SESSION_KEY, SessionCache, actor_of
 from services.gateway.clients import DialogueClient, OrgsClient
-from services.gateway.errors import CsrfRejected
+from services.gateway.errors import AccessDenied, CsrfRejected, SignInRequired
 from services.gateway.i18n import current_language
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import Caller, UpstreamUnavailable
@@ -47,6 +48,26 @@ class Page:
         except UpstreamUnavailable as exc:
             self.outages.add(exc.service)
             return default
+
+    def require(self, *roles: Role) -> AccountRead:
+        """The signed-in account if it has one of `roles` (any role when none is named).
+
+        Anonymous visitors are sent to sign in and brought back; a signed-in account without the role gets 403.
+        Admins may do everything a coordinator may."""
+        if self.account is None:
+            path = self.request.url.path
+            if self.request.url.query:
+                path += "?" + self.request.url.query
+            raise SignInRequired(path)
+        allowed = set(roles)
+        if Role.coordinator in allowed:
+            allowed.add(Role.admin)
+        if allowed and not allowed.intersection(self.account.roles):
+            raise AccessDenied()
+        return self.account
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.account is not None and bool(set(roles).intersection(self.account.roles))
 
     def render(self, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
         return self.templates.render(self.request, name, context, status_code=status_code)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from typing import ClassVar
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.i18n import N_, gettext
@@ -37,6 +38,20 @@ class CsrfRejected(PageError):
     status = 403
     title = N_("The form has expired")
     message = N_("The form was sent without a valid security token. Reload the page and send it again.")
+
+
+class AccessDenied(PageError):
+    status = 403
+    title = N_("Access denied")
+    message = N_("Your account does not have the right to open this page or do this action.")
+
+
+class SignInRequired(Exception):
+    """An anonymous visitor asked for a workspace page: sent to sign in, and back here afterwards."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
 
 
 class PageNotFound(PageError):
@@ -79,6 +94,13 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> Response:
         return render_error(request, exc.status, gettext(exc.title), exc.text or gettext(exc.message))
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        target = "/login?" + urlencode({"next": exc.next_path})
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=200, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
 
     @app.exception_handler(UpstreamUnavailable)
     async def _unavailable(request: Request, exc: UpstreamUnavailable) -> Response:
