@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,10 +43,19 @@ def _settings(service: str) -> Any:
     raise SystemExit(f"unknown service: {service}")
 
 
+def _configure_logging(service: str, settings: Any) -> None:
+    """JSON lines on standard error (or `*_LOG_FORMAT=console`), at the service's `*_LOG_LEVEL`."""
+    from services.common.logging import configure_logging
+
+    configure_logging(service, level=settings.log_level, fmt=settings.log_format)
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     names = DATABASE_SERVICES if args.service == "all" else [args.service]
     for name in names:
-        url = _settings(name).database_url
+        settings = _settings(name)
+        _configure_logging(name, settings)
+        url = settings.database_url
         migrations.upgrade(name, url)
         print(f"{name}: migrated to head")
     return 0
@@ -94,6 +104,47 @@ async def _load_demo() -> dict[str, str]:
     }
 
 
+async def _load_demo_accounts() -> Any:
+    """The demo accounts (one per role) and the akimat's demo API key, made when missing (services.orgs.demo).
+    None, with the reason printed, where they are refused (production, or no demo registry)."""
+    from services.common.db import make_engine, make_sessionmaker
+    from services.orgs import demo as orgs_demo
+
+    settings = _settings("orgs")
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            try:
+                result = await orgs_demo.load_accounts(session, environment=settings.environment)
+            except orgs_demo.DemoAccountsRefused as exc:
+                print(f"demo accounts: {exc}", file=sys.stderr)
+                return None
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _print_demo_accounts(demo: Any, portal: str) -> None:
+    """The table of demo logins, and the demo API key (its secret only the first time: it is stored hashed)."""
+    rows = [("role", "login", "password", "organization")]
+    for account in demo.accounts:
+        rows.append((account.role.value, account.login, account.password or f"({account.note})",
+                     account.organization or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    print(f"Demo accounts (sign in at {portal}login; demo passwords, for trying Ashyq only):")
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
+        print("  " + "  ".join([*cells, row[3]]).rstrip())
+    scopes = ", ".join(s.value for s in demo.api_key_scopes)
+    if demo.api_key:
+        print(f"API key of «{demo.api_key_organization}» ({scopes}) for {portal}api/v1 — shown only now, keep it:")
+        print(f"  {demo.api_key}")
+    elif demo.api_key_prefix:
+        print(f"API key of «{demo.api_key_organization}» ({scopes}): ashyq_{demo.api_key_prefix}_… "
+              "(its secret was shown at the first start; an admin can issue another)")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     try:
         loaded = asyncio.run(_load_demo())
@@ -102,6 +153,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 1
     for name, what in loaded.items():
         print(f"{name}: loaded {what}")
+    demo_accounts = asyncio.run(_load_demo_accounts())
+    if demo_accounts is not None:
+        _print_demo_accounts(demo_accounts, f"http://127.0.0.1:{SERVICES['gateway']['port']}/")
     return 0
 
 
@@ -109,12 +163,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.service == "worker":  # the dialogue outbox worker: no HTTP port, several may run at once
         from services.dialogue.worker import main as run_worker
 
+        _configure_logging("worker", _settings("dialogue"))
         run_worker()
         return 0
     import uvicorn
 
     spec = SERVICES[args.service]
-    uvicorn.run(spec["app"], host=args.host, port=args.port or spec["port"], log_level="info",
+    settings = _settings(args.service)
+    _configure_logging(args.service, settings)
+    # log_config=None keeps uvicorn's loggers on our handler; the access log is services.common.logging.AccessLog.
+    uvicorn.run(spec["app"], host=args.host, port=args.port or spec["port"], log_level=settings.log_level.lower(),
+                log_config=None, access_log=False,
                 proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
     return 0
 
@@ -146,6 +205,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         except DemoRefused:
             print("demo data: databases already hold data; left as they are")
         marker.write_text("loaded\n")
+    # Every start: the demo accounts that are missing are made (idempotent), and the table is printed below.
+    demo_accounts = None if args.no_demo else asyncio.run(_load_demo_accounts())
 
     processes: list[subprocess.Popen[bytes]] = []
 
@@ -167,12 +228,21 @@ def cmd_up(args: argparse.Namespace) -> int:
         # The outbox worker (e-mail, webhooks); without DIALOGUE_SMTP_HOST its notices are recorded as skipped.
         processes.append(subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "worker"]))
         print("\nAshyq is running (embedded SQLite under " + str(data_dir()) + "):")
-        print(f"  portal    http://127.0.0.1:{SERVICES['gateway']['port']}/  <- open this in a browser")
+        portal = f"http://127.0.0.1:{SERVICES['gateway']['port']}/"
+        print(f"  portal    {portal}  <- open this in a browser")
+        print(f"  API       {portal}api/docs  (public API for other systems, with API keys)")
         for name, spec in SERVICES.items():
             if spec["database"]:
                 print(f"  {name:<9} http://127.0.0.1:{spec['port']}  (API docs: /docs)")
+        if demo_accounts is not None:
+            print()
+            _print_demo_accounts(demo_accounts, portal)
         print("Press Ctrl-C to stop.\n")
-        signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        def stop_and_exit(*_: Any) -> None:
+            stop()
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, stop_and_exit)
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         print("a service stopped; stopping the others", file=sys.stderr)
@@ -252,6 +322,52 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """pg_dump of each service's PostgreSQL database into a new timestamped folder; prints the folder."""
+    from services import ops
+
+    names = DATABASE_SERVICES if args.service == "all" else [args.service]
+    try:
+        folder = ops.backup({name: _settings(name).database_url for name in names}, Path(args.to))
+        manifest = ops.read_manifest(folder)
+    except ops.OpsError as exc:
+        print(f"backup: {exc}", file=sys.stderr)
+        return 1
+    for name, entry in manifest["databases"].items():
+        revisions = ", ".join(entry["alembic_revisions"]) or "none"
+        print(f"backup: {name}: database {entry['database']} -> {folder / entry['file']} ({entry['bytes']} bytes, "
+              f"schema revision {revisions})", file=sys.stderr)
+    print(folder)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """pg_restore of a backup folder into the databases the settings name (all that the backup holds, or one)."""
+    from services import ops
+
+    folder = Path(args.folder)
+    try:
+        held = ops.read_manifest(folder).get("databases", {})
+        names = [n for n in DATABASE_SERVICES if n in held] if args.service == "all" else [args.service]
+        urls = {name: _settings(name).database_url for name in names}
+        if not args.yes:
+            targets = ", ".join(f"{name} ({ops.connection(name, url).database})" for name, url in urls.items())
+            print(f"restore: this replaces what the databases hold now: {targets}. Stop the services, then run "
+                  "again with --yes.", file=sys.stderr)
+            return 2
+        restored = ops.restore(folder, urls)
+    except ops.OpsError as exc:
+        print(f"restore: {exc}", file=sys.stderr)
+        return 1
+    for item in restored:
+        print(f"restore: {item.service}: database {item.database} restored at schema revision "
+              f"{', '.join(item.revisions) or 'none'}", file=sys.stderr)
+        if not item.at_head:
+            print(f"restore: {item.service}: run `ashyq migrate {item.service}` before starting the service",
+                  file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ashyq", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -271,6 +387,18 @@ def build_parser() -> argparse.ArgumentParser:
     create_admin.add_argument("--login", help="asked for when missing")
     create_admin.add_argument("--display-name", help="asked for when missing")
     create_admin.set_defaults(func=cmd_create_admin)
+
+    backup = sub.add_parser("backup", help="pg_dump each service's PostgreSQL database into a timestamped folder")
+    backup.add_argument("service", nargs="?", default="all", choices=[*DATABASE_SERVICES, "all"])
+    backup.add_argument("--to", default=os.environ.get("ASHYQ_BACKUP_DIR", "backups"),
+                        help="folder that receives the backup folders (ASHYQ_BACKUP_DIR, else ./backups)")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="pg_restore a backup folder into the services' databases")
+    restore.add_argument("folder", help="a folder made by ashyq backup (it holds manifest.json)")
+    restore.add_argument("service", nargs="?", default="all", choices=[*DATABASE_SERVICES, "all"])
+    restore.add_argument("--yes", action="store_true", help="confirm that the databases' contents are replaced")
+    restore.set_defaults(func=cmd_restore)
 
     serve = sub.add_parser("serve", help="run one service, as a container does")
     serve.add_argument("service", choices=[*SERVICES, "worker"])

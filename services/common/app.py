@@ -1,4 +1,4 @@
-"""What every service's FastAPI app shares: lifespan-owned engine, problem handlers, health."""
+"""What every service's FastAPI app shares: lifespan-owned engine, problem handlers, health, metrics, logs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.db import make_engine, make_sessionmaker
 from services.common.health import health_router
+from services.common.logging import install_request_logging
+from services.common.metrics import BUSINESS_GAUGES, install_metrics
+from services.common.openapi import document_problems
 from services.common.problems import install_problem_handlers
 from services.common.settings import ServiceSettings
 
@@ -42,10 +45,14 @@ def service_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.settings = settings
     install_problem_handlers(app)
+    document_problems(app)
 
     def get_engine(request: Request) -> AsyncEngine:
         engine: AsyncEngine = request.app.state.engine
         return engine
 
     app.include_router(health_router(name, get_engine))
+    install_metrics(app, allow_from=settings.metrics_allow_from, gauges=BUSINESS_GAUGES.get(name),
+                    cache_seconds=settings.metrics_cache_seconds, get_engine=get_engine)
+    install_request_logging(app)  # last: the request id is set before anything else runs
     return app

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple, overload
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, DateTime, MetaData, event, or_
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import CursorResult, Dialect, Result, ScalarResult, TupleResult, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import declared_attr, registry
+from sqlalchemy.sql import CompoundSelect
+from sqlalchemy.sql import Select as SQLAlchemySelect
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelAsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from services.common.text import like_escape
+from services.contracts.identifiers import MAX_RECORD_ID
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -25,7 +33,7 @@ NAMING_CONVENTION = {
 
 
 # Primary keys are 32-bit integers on PostgreSQL: a larger id names no record, and binding one fails the query.
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_RECORD_ID
 
 
 def make_registry() -> registry:
@@ -39,7 +47,7 @@ class Versioned:
     The table declares `version: int = Field(default=1)`; this mixin makes SQLAlchemy maintain it.
     """
 
-    @declared_attr
+    @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
@@ -89,8 +97,35 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul(_connection: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any,
+                _executemany: bool) -> None:
+    """No text with the NUL character (U+0000) reaches the database: PostgreSQL cannot store or even compare
+    it (the query fails: a 500), SQLite would keep it. Refused the same on both, as bad input (422)."""
+    if _has_nul(parameters):
+        from services.common.problems import Unprocessable  # problems imports this module
+
+        raise Unprocessable("Text in the request contains the NUL character (U+0000), which no field accepts; "
+                            "remove it and send the request again.")
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
+    engine = _make_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def _make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -116,10 +151,81 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
+_Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+
+class AsyncSession(SQLModelAsyncSession):
+    """SQLModel's session, typed for SQLAlchemy's own `select()` too.
+
+    At run time `exec` runs any statement (a SQLAlchemy Select gives SQLAlchemy's Result), but SQLModel's overloads
+    name only its own `select()`; the services build SQLAlchemy statements (tuples, unions, CTEs), so the last
+    overload says what they get. SQLModel's Select subclasses SQLAlchemy's: its own overloads come first and win.
+    """
+
+    @overload
+    async def exec(self, statement: Select[*_Ts], *, params: _Params = None,  # type: ignore[overload-overlap]
+                   execution_options: Mapping[str, Any] = ..., bind_arguments: dict[str, Any] | None = None,
+                   _parent_execute_state: Any | None = None,
+                   _add_event: Any | None = None) -> TupleResult[tuple[*_Ts]]: ...
+
+    @overload
+    async def exec(self, statement: SelectOfScalar[_T], *, params: _Params = None,  # type: ignore[overload-overlap]
+                   execution_options: Mapping[str, Any] = ..., bind_arguments: dict[str, Any] | None = None,
+                   _parent_execute_state: Any | None = None, _add_event: Any | None = None) -> ScalarResult[_T]: ...
+
+    @overload
+    async def exec(self, statement: UpdateBase, *, params: _Params = None,
+                   execution_options: Mapping[str, Any] = ..., bind_arguments: dict[str, Any] | None = None,
+                   _parent_execute_state: Any | None = None,
+                   _add_event: Any | None = None) -> CursorResult[*tuple[Any, ...]]: ...
+
+    @overload
+    async def exec(self, statement: SQLAlchemySelect[*_Ts], *, params: _Params = None,
+                   execution_options: Mapping[str, Any] = ..., bind_arguments: dict[str, Any] | None = None,
+                   _parent_execute_state: Any | None = None, _add_event: Any | None = None) -> Result[*_Ts]: ...
+
+    @overload
+    async def exec(self, statement: CompoundSelect[*_Ts], *, params: _Params = None,
+                   execution_options: Mapping[str, Any] = ..., bind_arguments: dict[str, Any] | None = None,
+                   _parent_execute_state: Any | None = None, _add_event: Any | None = None) -> Result[*_Ts]: ...
+
+    async def exec(self, statement: Any, **kwargs: Any) -> Any:
+        return await super().exec(statement, **kwargs)
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+# SQLSTATEs of a server that is down, restarting or full: class 08 (connection exception), 57P01-57P03 (admin or
+# crash shutdown, "the database system is starting up"), 53300 (too many connections).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database cannot be reached right now, not a bug: the request is answered 503.
+
+    The pool pings every connection before lending it out (pool_pre_ping), so once the server is back the
+    next request reconnects by itself; until then connecting fails with the driver's own OSError (refused,
+    unknown host, timeout), which SQLAlchemy passes on unwrapped.
+    """
+    if isinstance(exc, sa_exc.TimeoutError):  # every pooled connection busy for pool_timeout seconds
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        if sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+    # The error itself, or what the driver raised beneath SQLAlchemy's wrapper.
+    for error in (exc, getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
+        if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
+            return True
+        if type(error).__name__ == "ConnectionDoesNotExistError":  # asyncpg: the server closed it mid-query
+            return True
+    return False
 
 
 _Row = TypeVar("_Row")

@@ -5,15 +5,17 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Table
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.common.db import AsyncSession
 from services.common.http import Idempotency
+from services.common.openapi import declares
 from services.common.tokens import actor_dependencies
 from services.contracts.auth import Actor, Role
 
 SUPPORTED_LANGUAGES = ("ru", "kk", "en")
 
 
+@declares(503)  # the database down or restarting
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The transaction of one request: committed when the route returns, rolled back on any error."""
     async with request.app.state.sessionmaker() as session:
@@ -60,9 +62,7 @@ def idempotency_dependency(table: Table) -> Callable[..., Coroutine[Any, Any, Id
     return get_idempotency
 
 
-optional_actor, require = actor_dependencies(
-    lambda request: request.app.state.settings.service_secret.get_secret_value()
-)
+optional_actor, require = actor_dependencies(lambda request: request.app.state.settings.accepted_service_secrets())
 MaybeActorDep = Annotated[Actor | None, Depends(optional_actor)]
 ActorDep = Annotated[Actor, Depends(require())]
 EditorDep = Annotated[Actor, Depends(require(Role.admin, Role.coordinator))]

@@ -11,9 +11,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import utcnow
+from services.common.db import AsyncSession, utcnow
 from services.common.problems import Conflict, PreconditionFailed, PreconditionRequired, Unprocessable
 
 

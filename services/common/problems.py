@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.common.db import database_unavailable
 from services.contracts.problems import FieldError
 
 PROBLEM_JSON = "application/problem+json"
@@ -121,7 +124,7 @@ def problem_body(
     return body
 
 
-def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(body: dict[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -192,3 +195,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         # The trace goes to the log (never personal data: only the path), never to the client.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(problem_body(500, "Internal server error", slug="internal"))
+
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        # The database down or restarting is an outage, not a bug: 503, and the pool reconnects once it is back.
+        if not database_unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        problem = ServiceUnavailable("The database cannot be reached right now; retry in a few seconds.",
+                                     headers={"Retry-After": "5"})
+        return problem_response(problem.body(), headers=problem.headers)
+
+    for error in (DBAPIError, PoolTimeout, OSError):
+        app.add_exception_handler(error, _database)

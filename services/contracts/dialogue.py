@@ -139,6 +139,22 @@ class Attendance(BaseModel):
     attended_with_breakouts: SectorCounts
 
 
+class LiveState(BaseModel):
+    """What a live console shows, summed up in a few tokens: a part's token changes whenever anything in it does.
+
+    Consoles poll this every second or two and fetch the full records only when a token moved.
+    """
+
+    session_id: int
+    status: SessionStatus
+    current_agenda_item_id: int | None
+    session: str = Field(description="Changes with the session itself: status, item under discussion, head counts")
+    agenda: str = Field(description="Changes when an agenda item is added, removed, reordered or recorded on")
+    participants: str = Field(description="Changes when a participant is registered, checked in, changed or removed")
+    recommendations: str = Field(description="Changes when a recommendation of the session is recorded or moves on")
+    fingerprint: str = Field(description="All parts in one: the same fingerprint means nothing shown has changed")
+
+
 # --- agenda ------------------------------------------------------------------------------------
 
 class Speaker(Strict):
@@ -423,6 +439,27 @@ class StatusChange(BaseModel):
 class RecommendationPage(BaseModel):
     items: list[RecommendationRead]
     next_cursor: str | None = None
+
+
+class BodyResponsiveness(BaseModel):
+    """How one state body answers what is sent to it: answered by the deadline (a date in Kazakhstan) or
+    after it, still awaited before it, or overdue."""
+
+    org_id: int
+    sent: int = 0
+    answered_on_time: int = 0
+    answered_late: int = 0
+    awaiting: int = 0
+    overdue: int = 0
+
+
+class ResponsivenessReport(BaseModel):
+    """Counted over every recommendation sent, in the database (never from one page of a list)."""
+
+    computed_at: datetime
+    sent: int = Field(description="Recommendations sent to state bodies (each once, whatever its addressees)")
+    overdue: int = Field(description="Recommendations overdue today")
+    bodies: list[BodyResponsiveness] = Field(description="Most overdue first, then the most asked")
 
 
 # --- joint action plans ------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """Kazakhstan's identifiers: BIN / IIN (12 digits with a check digit) and KATO codes."""
 
+# Record ids are 32-bit integers (PostgreSQL `integer`): a larger one names no record and cannot even be stored.
+MAX_RECORD_ID = 2**31 - 1
+
 _WEIGHTS_1 = tuple(range(1, 12))
 _WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 

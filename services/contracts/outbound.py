@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.contracts.identifiers import MAX_RECORD_ID
+
 
 class EventType(StrEnum):
     """The outbox events an API client can subscribe to (the `type` of every webhook)."""
@@ -34,8 +36,9 @@ class WebhookCreate(BaseModel):
     url: AnyHttpUrl = Field(description="Where deliveries are POSTed; private and loopback addresses are refused")
     event_types: list[EventType] = Field(min_length=1, max_length=len(EventType))
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
-    owner_org_id: int | None = Field(None, ge=1, description="The organization of the API key that owns it")
-    owner_api_key_id: int | None = Field(None, ge=1, description="The API key that owns it")
+    owner_org_id: int | None = Field(None, ge=1, le=MAX_RECORD_ID,
+                                     description="The organization of the API key that owns it")
+    owner_api_key_id: int | None = Field(None, ge=1, le=MAX_RECORD_ID, description="The API key that owns it")
 
 
 class WebhookRead(BaseModel):

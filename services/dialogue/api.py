@@ -1,6 +1,7 @@
 """HTTP routes of the dialogue service (`/v1/...`): thin — parse, depend, call the rules, return a contract."""
 
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -8,6 +9,7 @@ from pydantic import AwareDatetime
 
 from services.common.db import MAX_ID, today_kz
 from services.common.http import Idempotency, check_if_match, set_etag
+from services.common.openapi import problems
 from services.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from services.contracts import dialogue as d
 from services.dialogue import outbox, plans, recommendations, sessions
@@ -26,6 +28,7 @@ from services.dialogue.deps import (
     SettingsDep,
     is_editor,
 )
+from services.dialogue.errors import ProtocolNotFound
 from services.dialogue.models import DialogueSession
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -83,8 +86,8 @@ async def read_session(s: DialogueSessionDep, db: SessionDep, language: Language
 
 
 @router.patch("/sessions/{session_id}", response_model=d.SessionRead, tags=["sessions"])
-async def update_session(s: DialogueSessionDep, body: d.SessionUpdate, request: Request, db: SessionDep,
-                         orgs: OrgsDep, _: EditorDep, language: LanguageDep, response: Response) -> d.SessionRead:
+async def update_session(_: EditorDep, s: DialogueSessionDep, body: d.SessionUpdate, request: Request,
+                         db: SessionDep, orgs: OrgsDep, language: LanguageDep, response: Response) -> d.SessionRead:
     check_if_match(request, s.id, s.version)
     await sessions.update_session(db, orgs, s, body)
     return await _one_session(db, s, language, response)
@@ -92,7 +95,7 @@ async def update_session(s: DialogueSessionDep, body: d.SessionUpdate, request: 
 
 @router.post("/sessions/{session_id}/transitions", response_model=d.SessionRead, tags=["sessions"],
              summary="Move a session through draft → scheduled → in progress → concluded (or cancelled)")
-async def transition_session(s: DialogueSessionDep, body: d.SessionTransition, db: SessionDep, _: EditorDep,
+async def transition_session(_: EditorDep, s: DialogueSessionDep, body: d.SessionTransition, db: SessionDep,
                              language: LanguageDep, response: Response) -> d.SessionRead:
     await sessions.transition_session(db, s, body.status, body.reason)
     return await _one_session(db, s, language, response)
@@ -105,10 +108,19 @@ async def read_attendance(s: DialogueSessionDep, db: SessionDep) -> d.Attendance
 
 @router.put("/sessions/{session_id}/head-counts", response_model=d.Attendance, tags=["participants"],
             summary="Record attendance as numbers by sector when names are not kept")
-async def put_head_counts(s: DialogueSessionDep, body: list[d.HeadCount], db: SessionDep,
-                          _: EditorDep) -> d.Attendance:
+async def put_head_counts(_: EditorDep, s: DialogueSessionDep, body: list[d.HeadCount], db: SessionDep) -> d.Attendance:
     await sessions.set_head_counts(db, s, body)
     return await sessions.attendance(db, s)
+
+
+@router.get("/sessions/{session_id}/live", response_model=d.LiveState, tags=["sessions"],
+            summary="A small fingerprint of what a live console shows, for consoles to poll cheaply",
+            description="Each part's token changes whenever anything in that part changes (the session itself, "
+                        "its agenda, participants and check-ins, its recommendations); `fingerprint` joins them. "
+                        "Read in one statement beside the session's row; never cached.")
+async def read_live_state(s: DialogueSessionDep, db: SessionDep, response: Response) -> d.LiveState:
+    response.headers["Cache-Control"] = "no-store"
+    return await sessions.live_state(db, s)
 
 
 # --- agenda ------------------------------------------------------------------------------------
@@ -119,8 +131,8 @@ async def read_agenda(s: DialogueSessionDep, db: SessionDep) -> list[d.AgendaIte
 
 
 @router.post("/sessions/{session_id}/agenda", response_model=d.AgendaItemRead, status_code=201, tags=["agenda"])
-async def add_agenda_item(s: DialogueSessionDep, body: d.AgendaItemCreate, db: SessionDep, orgs: OrgsDep,
-                          _: EditorDep, idem: IdempotencyDep, response: Response) -> Any:
+async def add_agenda_item(_: EditorDep, s: DialogueSessionDep, body: d.AgendaItemCreate, db: SessionDep,
+                          orgs: OrgsDep, idem: IdempotencyDep, response: Response) -> Any:
     if (replay := await idem.replay()) is not None:
         return replay
     item = await sessions.add_agenda_item(db, orgs, s, body)
@@ -131,8 +143,8 @@ async def add_agenda_item(s: DialogueSessionDep, body: d.AgendaItemCreate, db: S
 
 @router.patch("/sessions/{session_id}/agenda/{item_id}", response_model=d.AgendaItemRead, tags=["agenda"],
               summary="Edit an item, or record what was heard and decided on it")
-async def update_agenda_item(s: DialogueSessionDep, item_id: int, body: d.AgendaItemUpdate, request: Request,
-                             db: SessionDep, orgs: OrgsDep, _: EditorDep, response: Response) -> d.AgendaItemRead:
+async def update_agenda_item(_: EditorDep, s: DialogueSessionDep, item_id: int, body: d.AgendaItemUpdate,
+                             request: Request, db: SessionDep, orgs: OrgsDep, response: Response) -> d.AgendaItemRead:
     item = await sessions.get_agenda_item(db, s, item_id)
     check_if_match(request, item.id, item.version)
     await sessions.update_agenda_item(db, orgs, s, item, body)
@@ -141,8 +153,8 @@ async def update_agenda_item(s: DialogueSessionDep, item_id: int, body: d.Agenda
 
 
 @router.delete("/sessions/{session_id}/agenda/{item_id}", status_code=204, tags=["agenda"])
-async def remove_agenda_item(s: DialogueSessionDep, item_id: int, request: Request, db: SessionDep,
-                             _: EditorDep) -> Response:
+async def remove_agenda_item(_: EditorDep, s: DialogueSessionDep, item_id: int, request: Request,
+                             db: SessionDep) -> Response:
     item = await sessions.get_agenda_item(db, s, item_id)
     check_if_match(request, item.id, item.version)
     await sessions.remove_agenda_item(db, s, item)
@@ -150,15 +162,15 @@ async def remove_agenda_item(s: DialogueSessionDep, item_id: int, request: Reque
 
 
 @router.put("/sessions/{session_id}/agenda/order", response_model=list[d.AgendaItemRead], tags=["agenda"])
-async def reorder_agenda(s: DialogueSessionDep, body: d.AgendaOrder, db: SessionDep,
-                         _: EditorDep) -> list[d.AgendaItemRead]:
+async def reorder_agenda(_: EditorDep, s: DialogueSessionDep, body: d.AgendaOrder,
+                         db: SessionDep) -> list[d.AgendaItemRead]:
     items = await sessions.reorder_agenda(db, s, body.item_ids)
     return [sessions.agenda_read(i, s.current_agenda_item_id) for i in items]
 
 
 @router.put("/sessions/{session_id}/agenda/current", response_model=d.SessionRead, tags=["agenda"],
             summary="Set the item under discussion now (live console)")
-async def set_current_item(s: DialogueSessionDep, body: d.CurrentItem, db: SessionDep, _: EditorDep,
+async def set_current_item(_: EditorDep, s: DialogueSessionDep, body: d.CurrentItem, db: SessionDep,
                            language: LanguageDep, response: Response) -> d.SessionRead:
     await sessions.set_current_item(db, s, body.item_id)
     return await _one_session(db, s, language, response)
@@ -168,7 +180,7 @@ async def set_current_item(s: DialogueSessionDep, body: d.CurrentItem, db: Sessi
 
 @router.get("/sessions/{session_id}/participants", response_model=d.ParticipantPage, tags=["participants"],
             summary="Participants (signed-in users only); q= searches names for check-in")
-async def list_participants(s: DialogueSessionDep, db: SessionDep, _: ActorDep,
+async def list_participants(_: ActorDep, s: DialogueSessionDep, db: SessionDep,
                             q: Annotated[str | None, Query(max_length=200)] = None,
                             limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> d.ParticipantPage:
     rows, next_cursor = await sessions.list_participants(db, s, q=q, limit=limit, cursor=cursor)
@@ -177,8 +189,8 @@ async def list_participants(s: DialogueSessionDep, db: SessionDep, _: ActorDep,
 
 @router.post("/sessions/{session_id}/participants", response_model=d.ParticipantRead, status_code=201,
              tags=["participants"])
-async def add_participant(s: DialogueSessionDep, body: d.ParticipantCreate, db: SessionDep, orgs: OrgsDep,
-                          _: EditorDep, idem: IdempotencyDep, response: Response) -> Any:
+async def add_participant(_: EditorDep, s: DialogueSessionDep, body: d.ParticipantCreate, db: SessionDep,
+                          orgs: OrgsDep, idem: IdempotencyDep, response: Response) -> Any:
     if (replay := await idem.replay()) is not None:
         return replay
     p = await sessions.add_participant(db, orgs, s, body)
@@ -188,8 +200,9 @@ async def add_participant(s: DialogueSessionDep, body: d.ParticipantCreate, db: 
 
 @router.patch("/sessions/{session_id}/participants/{participant_id}", response_model=d.ParticipantRead,
               tags=["participants"], summary="Change sector or role, or check in (checked_in: true)")
-async def update_participant(s: DialogueSessionDep, participant_id: int, body: d.ParticipantUpdate,
-                             request: Request, db: SessionDep, _: EditorDep, response: Response) -> d.ParticipantRead:
+async def update_participant(_: EditorDep, s: DialogueSessionDep, participant_id: int,
+                             body: d.ParticipantUpdate, request: Request, db: SessionDep,
+                             response: Response) -> d.ParticipantRead:
     p = await sessions.get_participant(db, s, participant_id)
     check_if_match(request, p.id, p.version)
     await sessions.update_participant(db, s, p, body)
@@ -199,15 +212,15 @@ async def update_participant(s: DialogueSessionDep, participant_id: int, body: d
 
 @router.post("/sessions/{session_id}/participants/{participant_id}/check-in", response_model=d.ParticipantRead,
              tags=["participants"], summary="Check a participant in (idempotent; no If-Match needed)")
-async def check_in(s: DialogueSessionDep, participant_id: int, db: SessionDep, _: EditorDep) -> d.ParticipantRead:
+async def check_in(_: EditorDep, s: DialogueSessionDep, participant_id: int, db: SessionDep) -> d.ParticipantRead:
     p = await sessions.get_participant(db, s, participant_id)
     await sessions.update_participant(db, s, p, d.ParticipantUpdate(checked_in=True))
     return sessions.participant_read(p)
 
 
 @router.delete("/sessions/{session_id}/participants/{participant_id}", status_code=204, tags=["participants"])
-async def remove_participant(s: DialogueSessionDep, participant_id: int, request: Request, db: SessionDep,
-                             _: EditorDep) -> Response:
+async def remove_participant(_: EditorDep, s: DialogueSessionDep, participant_id: int, request: Request,
+                             db: SessionDep) -> Response:
     p = await sessions.get_participant(db, s, participant_id)
     check_if_match(request, p.id, p.version)
     await sessions.remove_participant(db, s, p)
@@ -231,7 +244,7 @@ async def read_protocol(s: DialogueSessionDep, db: SessionDep, actor: MaybeActor
 
 @router.post("/sessions/{session_id}/protocol", response_model=d.ProtocolRead, status_code=201, tags=["protocol"],
              summary="Start the protocol (version 1), pre-filled from the agenda and attendance")
-async def start_protocol(s: DialogueSessionDep, body: d.ProtocolFields, db: SessionDep, _: EditorDep,
+async def start_protocol(_: EditorDep, s: DialogueSessionDep, body: d.ProtocolFields, db: SessionDep,
                          idem: IdempotencyDep, response: Response) -> Any:
     if (replay := await idem.replay()) is not None:
         return replay
@@ -241,8 +254,8 @@ async def start_protocol(s: DialogueSessionDep, body: d.ProtocolFields, db: Sess
 
 @router.patch("/sessions/{session_id}/protocol", response_model=d.ProtocolRead, tags=["protocol"],
               summary="Edit the draft (a published protocol is immutable: 409)")
-async def edit_protocol(s: DialogueSessionDep, body: d.ProtocolFields, request: Request, db: SessionDep,
-                        _: EditorDep, response: Response) -> d.ProtocolRead:
+async def edit_protocol(_: EditorDep, s: DialogueSessionDep, body: d.ProtocolFields, request: Request,
+                        db: SessionDep, response: Response) -> d.ProtocolRead:
     p = sessions.current_protocol(await sessions.protocol_versions(db, s.id or 0), include_draft=True)
     if p.status == "draft":
         check_if_match(request, f"protocol-{p.id}", p.version)
@@ -252,9 +265,8 @@ async def edit_protocol(s: DialogueSessionDep, body: d.ProtocolFields, request: 
 
 @router.post("/sessions/{session_id}/protocol/publish", response_model=d.ProtocolRead, tags=["protocol"],
              summary="Publish the draft: it freezes, and the session's adopted recommendations are sent")
-async def publish_protocol(s: DialogueSessionDep, db: SessionDep, actor: EditorDep, settings: SettingsDep,
-                           response: Response,
-                           send_recommendations: bool = True) -> d.ProtocolRead:
+async def publish_protocol(actor: EditorDep, s: DialogueSessionDep, db: SessionDep, settings: SettingsDep,
+                           response: Response, send_recommendations: bool = True) -> d.ProtocolRead:
     p = sessions.current_protocol(await sessions.protocol_versions(db, s.id or 0), include_draft=True)
     await sessions.publish_protocol(db, s, p)
     if send_recommendations:
@@ -264,7 +276,7 @@ async def publish_protocol(s: DialogueSessionDep, db: SessionDep, actor: EditorD
 
 @router.post("/sessions/{session_id}/protocol/corrections", response_model=d.ProtocolRead, status_code=201,
              tags=["protocol"], summary="Correct a published protocol: a new draft version; the old one stays")
-async def correct_protocol(s: DialogueSessionDep, body: d.ProtocolCorrection, db: SessionDep, _: EditorDep,
+async def correct_protocol(_: EditorDep, s: DialogueSessionDep, body: d.ProtocolCorrection, db: SessionDep,
                            response: Response) -> d.ProtocolRead:
     p = await sessions.correct_protocol(db, s, body.reason)
     response.headers["Location"] = f"/v1/sessions/{s.id}/protocol/versions/{p.number_version}"
@@ -283,7 +295,7 @@ async def protocol_version(s: DialogueSessionDep, version: int, db: SessionDep, 
     for p in await sessions.protocol_versions(db, s.id or 0):
         if p.number_version == version and (p.status == "published" or is_editor(actor)):
             return _protocol_response(p, response)
-    raise sessions.ProtocolNotFound(f"Session {s.id} has no protocol version {version}.")
+    raise ProtocolNotFound(f"Session {s.id} has no protocol version {version}.")
 
 
 # --- recommendations ---------------------------------------------------------------------------
@@ -302,12 +314,14 @@ async def list_recommendations(
     topic: Annotated[str | None, Query(max_length=80)] = None,
     session_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, overdue: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    due_from: Annotated[date | None, Query(description="Response deadline on or after this day")] = None,
+    due_before: Annotated[date | None, Query(description="Response deadline on or before this day")] = None,
     order: Annotated[str, Query(pattern="^(deadline|recent)$")] = "deadline",
     limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
 ) -> d.RecommendationPage:
     filters = recommendations.RecommendationFilters(
         status=status_, addressee_id=addressee_id, region=region, topic=topic, session_id=session_id,
-        overdue=overdue, q=q, include_drafts=is_editor(actor))
+        overdue=overdue, q=q, due_from=due_from, due_before=due_before, include_drafts=is_editor(actor))
     rows, next_cursor = await recommendations.list_recommendations(db, filters, order=order, limit=limit,
                                                                    cursor=cursor)
     return d.RecommendationPage(items=await recommendations.recommendation_reads(db, rows), next_cursor=next_cursor)
@@ -336,8 +350,8 @@ async def recommendation_chain(rec: RecommendationDep, db: SessionDep) -> list[i
 
 @router.patch("/recommendations/{recommendation_id}", response_model=d.RecommendationDetail,
               tags=["recommendations"])
-async def update_recommendation(rec: RecommendationDep, body: d.RecommendationUpdate, request: Request,
-                                db: SessionDep, orgs: OrgsDep, _: EditorDep,
+async def update_recommendation(_: EditorDep, rec: RecommendationDep, body: d.RecommendationUpdate,
+                                request: Request, db: SessionDep, orgs: OrgsDep,
                                 response: Response) -> d.RecommendationDetail:
     check_if_match(request, rec.id, rec.version)
     await recommendations.update_recommendation(db, orgs, rec, body)
@@ -346,17 +360,18 @@ async def update_recommendation(rec: RecommendationDep, body: d.RecommendationUp
 
 @router.post("/recommendations/{recommendation_id}/transitions", response_model=d.RecommendationDetail,
              tags=["recommendations"], summary="Adopt, send, or close a recommendation; illegal steps are 409")
-async def transition_recommendation(rec: RecommendationDep, body: d.RecommendationTransition, db: SessionDep,
-                                    actor: EditorDep, settings: SettingsDep,
+async def transition_recommendation(actor: EditorDep, rec: RecommendationDep,
+                                    body: d.RecommendationTransition, db: SessionDep, settings: SettingsDep,
                                     response: Response) -> d.RecommendationDetail:
     await recommendations.transition(db, rec, body.status, body.note, actor, response_days=settings.response_days)
     return await _one_rec(db, rec, response)
 
 
 @router.post("/recommendations/{recommendation_id}/responses", response_model=d.ResponseRead, status_code=201,
-             tags=["recommendations"], summary="A state body's answer (its representatives only)")
-async def answer_recommendation(rec: RecommendationDep, body: d.ResponseCreate, db: SessionDep, actor: ActorDep,
-                                idem: IdempotencyDep, response: Response) -> Any:
+             tags=["recommendations"], summary="A state body's answer (its representatives only)",
+             responses=problems(403))
+async def answer_recommendation(actor: ActorDep, rec: RecommendationDep, body: d.ResponseCreate,
+                                db: SessionDep, idem: IdempotencyDep, response: Response) -> Any:
     if (replay := await idem.replay()) is not None:
         return replay
     r = await recommendations.answer(db, rec, body, actor)
@@ -367,8 +382,9 @@ async def answer_recommendation(rec: RecommendationDep, body: d.ResponseCreate, 
 
 
 @router.post("/recommendations/{recommendation_id}/progress", response_model=d.ProgressRead, status_code=201,
-             tags=["recommendations"], summary="A progress report with evidence (the addressee's representatives)")
-async def report_progress(rec: RecommendationDep, body: d.ProgressCreate, db: SessionDep, actor: ActorDep,
+             tags=["recommendations"], summary="A progress report with evidence (the addressee's representatives)",
+             responses=problems(403))
+async def report_progress(actor: ActorDep, rec: RecommendationDep, body: d.ProgressCreate, db: SessionDep,
                           idem: IdempotencyDep, response: Response) -> Any:
     if (replay := await idem.replay()) is not None:
         return replay
@@ -382,8 +398,8 @@ async def report_progress(rec: RecommendationDep, body: d.ProgressCreate, db: Se
 @router.post("/recommendations/{recommendation_id}/escalations", response_model=d.RecommendationDetail,
              status_code=201, tags=["recommendations"],
              summary="Escalate to republican-level bodies: a new recommendation chained to this one")
-async def escalate(rec: RecommendationDep, body: d.Escalation, db: SessionDep, orgs: OrgsDep, actor: EditorDep,
-                   settings: SettingsDep, idem: IdempotencyDep, response: Response) -> Any:
+async def escalate(actor: EditorDep, rec: RecommendationDep, body: d.Escalation, db: SessionDep,
+                   orgs: OrgsDep, settings: SettingsDep, idem: IdempotencyDep, response: Response) -> Any:
     if (replay := await idem.replay()) is not None:
         return replay
     new = await recommendations.escalate(db, orgs, rec, body, actor, response_days=settings.response_days)
@@ -424,7 +440,7 @@ async def read_plan(plan: PlanDep, db: SessionDep, language: LanguageDep, respon
 
 @router.post("/action-plans/{plan_id}/items", response_model=d.PlanItemRead, status_code=201,
              tags=["action plans"])
-async def add_plan_item(plan: PlanDep, body: d.PlanItemCreate, db: SessionDep, orgs: OrgsDep, _: EditorDep,
+async def add_plan_item(_: EditorDep, plan: PlanDep, body: d.PlanItemCreate, db: SessionDep, orgs: OrgsDep,
                         idem: IdempotencyDep, response: Response) -> Any:
     if (replay := await idem.replay()) is not None:
         return replay
@@ -435,8 +451,8 @@ async def add_plan_item(plan: PlanDep, body: d.PlanItemCreate, db: SessionDep, o
 
 
 @router.patch("/action-plans/{plan_id}/items/{item_id}", response_model=d.PlanItemRead, tags=["action plans"])
-async def update_plan_item(plan: PlanDep, item_id: int, body: d.PlanItemUpdate, request: Request, db: SessionDep,
-                           _: EditorDep, language: LanguageDep, response: Response) -> d.PlanItemRead:
+async def update_plan_item(_: EditorDep, plan: PlanDep, item_id: int, body: d.PlanItemUpdate, request: Request,
+                           db: SessionDep, language: LanguageDep, response: Response) -> d.PlanItemRead:
     item = await plans.get_item(db, plan, item_id)
     check_if_match(request, item.id, item.version)
     await plans.update_item(db, item, body)
@@ -446,9 +462,9 @@ async def update_plan_item(plan: PlanDep, item_id: int, body: d.PlanItemUpdate, 
 
 
 @router.post("/action-plans/{plan_id}/items/{item_id}/reports", response_model=d.PlanReportRead, status_code=201,
-             tags=["action plans"], summary="A progress report from either side")
-async def report_plan_item(plan: PlanDep, item_id: int, body: d.PlanReportCreate, db: SessionDep, actor: ActorDep,
-                           idem: IdempotencyDep, response: Response) -> Any:
+             tags=["action plans"], summary="A progress report from either side", responses=problems(403))
+async def report_plan_item(actor: ActorDep, plan: PlanDep, item_id: int, body: d.PlanReportCreate,
+                           db: SessionDep, idem: IdempotencyDep, response: Response) -> Any:
     if (replay := await idem.replay()) is not None:
         return replay
     item = await plans.get_item(db, plan, item_id)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy import ColumnElement, select
+from sqlmodel import col
 
 from services.common.db import MAX_ID, utcnow
 from services.common.deps import require
@@ -61,14 +62,14 @@ async def list_webhooks(db: SessionDep, _: WebhookActorDep,
 
 
 @router.get("/webhooks/{webhook_id}", response_model=o.WebhookRead, tags=["webhooks"])
-async def read_webhook(sub: SubscriptionDep, _: WebhookActorDep, response: Response) -> o.WebhookRead:
+async def read_webhook(_: WebhookActorDep, sub: SubscriptionDep, response: Response) -> o.WebhookRead:
     set_etag(response, f"webhook-{sub.id}", sub.version)
     return webhooks.webhook_read(sub)
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, tags=["webhooks"],
                summary="Unsubscribe (kept, with its delivery log; what has not gone out is cancelled)")
-async def delete_webhook(sub: SubscriptionDep, request: Request, db: SessionDep, _: WebhookActorDep) -> Response:
+async def delete_webhook(_: WebhookActorDep, sub: SubscriptionDep, request: Request, db: SessionDep) -> Response:
     check_if_match(request, f"webhook-{sub.id}", sub.version)
     await webhooks.delete_subscription(db, sub)
     return Response(status_code=204)
@@ -76,7 +77,7 @@ async def delete_webhook(sub: SubscriptionDep, request: Request, db: SessionDep,
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=o.DeliveryPage, tags=["webhooks"],
             summary="The delivery log, newest first: attempts, answers, dead letters")
-async def list_deliveries(sub: SubscriptionDep, db: SessionDep, _: WebhookActorDep,
+async def list_deliveries(_: WebhookActorDep, sub: SubscriptionDep, db: SessionDep,
                           status_: Annotated[o.DeliveryStatus | None, Query(alias="status")] = None,
                           limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> o.DeliveryPage:
     rows, next_cursor = await webhooks.list_deliveries(db, sub, status=status_, limit=limit, cursor=cursor)
@@ -125,16 +126,16 @@ async def list_notifications(db: SessionDep, _: AdminDep, recipient_kind: o.Reci
                              limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> o.NotificationPage:
     conditions: list[ColumnElement[bool]] = []
     if recipient_kind is not None:
-        conditions.append(Notification.recipient_kind == recipient_kind.value)  # type: ignore[arg-type]
+        conditions.append(col(Notification.recipient_kind) == recipient_kind.value)
     if recipient_id is not None:
-        conditions.append(Notification.recipient_id == recipient_id)  # type: ignore[arg-type]
+        conditions.append(col(Notification.recipient_id) == recipient_id)
     if status_:
-        conditions.append(Notification.status == status_)  # type: ignore[arg-type]
+        conditions.append(col(Notification.status) == status_)
     if cursor:
         (last,) = decode_cursor(cursor, 1, (int,))
-        conditions.append(Notification.id < int(last))  # type: ignore[operator]
+        conditions.append(col(Notification.id) < int(last))
     rows = list((await db.exec(select(Notification).where(*conditions)
-                               .order_by(Notification.id.desc()).limit(limit + 1))).scalars())  # type: ignore[union-attr]
+                               .order_by(col(Notification.id).desc()).limit(limit + 1))).scalars())
     items = [o.NotificationRead(
         id=n.id or 0, kind=n.kind, notice_key=n.notice_key, recipient_kind=o.RecipientKind(n.recipient_kind),
         recipient_id=n.recipient_id, delivery=o.Delivery(n.delivery), subject=n.subject, status=n.status,

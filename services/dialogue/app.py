@@ -12,8 +12,10 @@ from services.common.app import service_app
 from services.dialogue.api import router
 from services.dialogue.api_exports import router as exports_router
 from services.dialogue.api_outbound import router as outbound_router
+from services.dialogue.api_responsiveness import router as responsiveness_router
 from services.dialogue.orgs_client import OrgsClient
 from services.dialogue.recommendations import sweep_overdue
+from services.dialogue.responsiveness import ResponsivenessCache
 from services.dialogue.settings import DialogueSettings
 
 log = logging.getLogger("ashyq.dialogue")
@@ -39,6 +41,7 @@ def create_app(
 
     async def startup(app: FastAPI) -> Any:
         app.state.orgs = OrgsClient(settings.orgs_url, settings.orgs_timeout_seconds, transport=orgs_transport)
+        app.state.responsiveness = ResponsivenessCache()
         sweeper = asyncio.create_task(_overdue_sweeper(app, settings.overdue_sweep_seconds))
 
         async def shutdown() -> None:
@@ -57,6 +60,7 @@ def create_app(
     app.include_router(exports_router)  # before `router`: /v1/sessions/{id}.ics must win over /v1/sessions/{id}
     app.include_router(router)
     app.include_router(outbound_router)
+    app.include_router(responsiveness_router)
     return app
 
 

@@ -12,17 +12,19 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from icalendar import Calendar, Event
+from icalendar.enums import STATUS as EventStatus
 from sqlalchemy import ColumnElement, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
-from services.common.db import KAZAKHSTAN, kato_condition, utcnow
+from services.common.db import KAZAKHSTAN, AsyncSession, kato_condition, utcnow
 from services.dialogue.models import DialogueSession, SessionOrganizer
 from services.dialogue.wording import KIND
 
 DOMAIN = "ashyq.kz"
 DEFAULT_DURATION = timedelta(hours=2)
 FEED_LIMIT = 1000
-STATUS = {"scheduled": "CONFIRMED", "in_progress": "CONFIRMED", "concluded": "CONFIRMED", "cancelled": "CANCELLED"}
+STATUS = {"scheduled": EventStatus.CONFIRMED, "in_progress": EventStatus.CONFIRMED,
+          "concluded": EventStatus.CONFIRMED, "cancelled": EventStatus.CANCELLED}
 CAPTION = {"ru": "Ashyq: заседания", "kk": "Ashyq: отырыстар"}
 
 
@@ -39,7 +41,7 @@ def session_event(s: DialogueSession, language: str, public_url: str) -> Event:
     event = Event.new(
         uid=uid(s.id or 0), sequence=s.calendar_sequence, stamp=s.updated_at, created=s.created_at,
         last_modified=s.updated_at, start=starts, end=ends, summary=title, description=description,
-        location=s.venue or s.online_url, status=STATUS.get(s.status, "TENTATIVE"), url=link,
+        location=s.venue or s.online_url, status=STATUS.get(s.status, EventStatus.TENTATIVE), url=link,
         categories=[KIND["kk" if language == "kk" else "ru"].get(s.kind, s.kind)],
     )
     return event
@@ -63,21 +65,21 @@ def calendar(rows: Sequence[DialogueSession], language: str, public_url: str, na
 
 
 def _published() -> ColumnElement[bool]:
-    return DialogueSession.status != "draft"  # type: ignore[return-value]
+    return col(DialogueSession.status) != "draft"
 
 
 async def _feed(db: AsyncSession, condition: ColumnElement[bool], past_days: int) -> list[DialogueSession]:
     since = utcnow() - timedelta(days=past_days)
     return list((await db.exec(
-        select(DialogueSession).where(condition, _published(), DialogueSession.starts_at >= since)  # type: ignore[arg-type]
-        .order_by(DialogueSession.starts_at, DialogueSession.id).limit(FEED_LIMIT))).scalars())
+        select(DialogueSession).where(condition, _published(), col(DialogueSession.starts_at) >= since)
+        .order_by(col(DialogueSession.starts_at), col(DialogueSession.id)).limit(FEED_LIMIT))).scalars())
 
 
 async def organizer_feed(db: AsyncSession, org_id: int, past_days: int) -> list[DialogueSession]:
-    organized = DialogueSession.id.in_(  # type: ignore[union-attr]
-        select(SessionOrganizer.session_id).where(SessionOrganizer.org_id == org_id))
+    organized = col(DialogueSession.id).in_(
+        select(col(SessionOrganizer.session_id)).where(col(SessionOrganizer.org_id) == org_id))
     return await _feed(db, organized, past_days)
 
 
 async def region_feed(db: AsyncSession, kato: str, past_days: int) -> list[DialogueSession]:
-    return await _feed(db, kato_condition(DialogueSession.region_code, kato), past_days)
+    return await _feed(db, kato_condition(col(DialogueSession.region_code), kato), past_days)

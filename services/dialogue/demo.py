@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
+from services.common.db import AsyncSession
 from services.contracts import dialogue as d
 from services.contracts.auth import Actor, Role
 from services.contracts.orgs import Names, Sector
@@ -70,7 +71,7 @@ class Loader:
             created = await sessions.add_agenda_item(self.db, self.orgs, s, d.AgendaItemCreate.model_validate(item))
             if heard or decided:
                 await sessions.update_agenda_item(self.db, self.orgs, s, created,
-                                                  d.AgendaItemUpdate(heard=heard, decided=decided))  # type: ignore[arg-type]
+                                                  d.AgendaItemUpdate(heard=heard, decided=decided))
             out.append(created.id or 0)
         return out
 
@@ -107,7 +108,7 @@ class Loader:
             rec.adopted_at, rec.sent_at = s.starts_at, published
             rec.response_due_on = published.date() + timedelta(days=30)
             for change in (await self.db.exec(select(StatusHistory).where(
-                    StatusHistory.recommendation_id == rec.id))).scalars():
+                    col(StatusHistory.recommendation_id) == rec.id))).scalars():
                 change.changed_at = published if change.status == "sent" else s.starts_at
         await self.db.flush()
 

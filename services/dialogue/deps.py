@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from services.common.deps import (  # noqa: F401 - re-exported for the routers
+from services.common.deps import (
     ActorDep,
     AdminDep,
     EditorDep,
@@ -15,11 +15,16 @@ from services.common.deps import (  # noqa: F401 - re-exported for the routers
     is_editor,
 )
 from services.common.http import Idempotency
+from services.common.openapi import declares
 from services.dialogue import plans, recommendations, sessions
 from services.dialogue.db import idempotency
 from services.dialogue.models import ActionPlan, DialogueSession, Recommendation
 from services.dialogue.orgs_client import OrgsClient
 from services.dialogue.settings import DialogueSettings
+
+# Re-exported for the routers, beside this module's own dependencies.
+__all__ = ["ActorDep", "AdminDep", "EditorDep", "LanguageDep", "MaybeActorDep", "SessionDep", "idempotency_dependency",
+           "is_editor"]
 
 
 def get_settings(request: Request) -> DialogueSettings:
@@ -27,6 +32,7 @@ def get_settings(request: Request) -> DialogueSettings:
     return settings
 
 
+@declares(503)  # the registry down: writes that check addressees are refused
 def get_orgs(request: Request) -> OrgsClient:
     client: OrgsClient = request.app.state.orgs
     return client

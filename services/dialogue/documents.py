@@ -16,9 +16,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
-from services.common.db import KAZAKHSTAN
+from services.common.db import KAZAKHSTAN, AsyncSession
 from services.contracts.orgs import OrgRead
 from services.dialogue import sessions
 from services.dialogue.errors import ProtocolNotFound
@@ -95,14 +95,14 @@ async def protocol_context(db: AsyncSession, orgs: OrgsClient, s: DialogueSessio
     for item in agenda:
         speakers_by_title.setdefault(item.title, list(item.speakers or []))
     recs = list((await db.exec(select(Recommendation).where(
-        Recommendation.session_id == s.id, Recommendation.status != "draft",  # type: ignore[arg-type]
-        Recommendation.escalated_from_id.is_(None))  # type: ignore[union-attr]
-        .order_by(Recommendation.id))).scalars())
+        col(Recommendation.session_id) == s.id, col(Recommendation.status) != "draft",
+        col(Recommendation.escalated_from_id).is_(None))
+        .order_by(col(Recommendation.id)))).scalars())
     addressees: dict[int, list[int]] = defaultdict(list)
     if recs:
         rows = await db.exec(select(RecommendationAddressee).where(
-            RecommendationAddressee.recommendation_id.in_([r.id for r in recs]))  # type: ignore[attr-defined]
-            .order_by(RecommendationAddressee.org_id))
+            col(RecommendationAddressee.recommendation_id).in_([r.id for r in recs]))
+            .order_by(col(RecommendationAddressee.org_id)))
         for a in rows.scalars():
             addressees[a.recommendation_id].append(a.org_id)
     speaker_orgs = [e["org_id"] for item in agenda for e in item.speakers or [] if e.get("org_id")]

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.common.db import AsyncSession
 
 
 def _table(model: Any) -> Table:

@@ -113,6 +113,8 @@ class Protocol(Versioned, DialogueBase, table=True):
 class Recommendation(Versioned, DialogueBase, table=True):
     __table_args__ = (
         Index("ix_recommendation_status_due", "status", "response_due_on", "id"),
+        # The deadline order of every list (services.dialogue.recommendations._by_deadline) walks this one.
+        Index("ix_recommendation_due", "response_due_on", "id"),
         Index("ix_recommendation_created", "created_at", "id"),
     )
 

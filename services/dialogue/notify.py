@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
-from services.common.db import KAZAKHSTAN, utcnow
+from services.common.db import KAZAKHSTAN, AsyncSession, utcnow
 from services.contracts.orgs import OrgRead
 from services.dialogue.models import DialogueSession, Notification, NotificationPreference, Recommendation
 from services.dialogue.settings import DialogueSettings
@@ -158,8 +158,8 @@ def next_digest_at(now: datetime, hour: int) -> datetime:
 async def preferences(session: AsyncSession, recipients: Sequence[Recipient]) -> dict[Recipient, str]:
     if not recipients:
         return {}
-    rows = await session.exec(select(NotificationPreference).where(tuple_(
-        NotificationPreference.recipient_kind, NotificationPreference.recipient_id).in_(list(set(recipients)))))
+    key = tuple_(col(NotificationPreference.recipient_kind), col(NotificationPreference.recipient_id))
+    rows = await session.exec(select(NotificationPreference).where(key.in_(list(set(recipients)))))
     return {(p.recipient_kind, p.recipient_id): p.delivery for p in rows.scalars()}
 
 

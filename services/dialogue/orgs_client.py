@@ -8,6 +8,7 @@ import httpx
 from pydantic import ValidationError
 
 from services.common.db import MAX_ID
+from services.common.logging import forward_request_id
 from services.common.problems import ServiceUnavailable
 from services.contracts.orgs import OrgBatch, OrgRead, PersonBatch, PersonRead
 
@@ -32,6 +33,7 @@ class OrgsClient:
             base_url=base_url, transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
             headers={"User-Agent": "ashyq-dialogue"},
+            event_hooks={"request": [forward_request_id]},  # the request being served goes on with its id
         )
 
     async def aclose(self) -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
+from services.common.db import AsyncSession
 from services.common.pagination import decode_cursor, encode_cursor
 from services.contracts.dialogue import EventRead
 from services.dialogue.models import OutboxEvent
@@ -31,15 +32,15 @@ async def list_events(
 ) -> tuple[list[OutboxEvent], str | None]:
     query = select(OutboxEvent)
     if type_:
-        query = query.where(OutboxEvent.type == type_)
+        query = query.where(col(OutboxEvent.type) == type_)
     if subject:
-        query = query.where(OutboxEvent.subject == subject)
+        query = query.where(col(OutboxEvent.subject) == subject)
     if pending is not None:
-        column = OutboxEvent.delivered_at
-        query = query.where(column.is_(None) if pending else column.is_not(None))  # type: ignore[union-attr]
+        column = col(OutboxEvent.delivered_at)
+        query = query.where(column.is_(None) if pending else column.is_not(None))
     if cursor:
         (last,) = decode_cursor(cursor, 1, (int,))
-        query = query.where(OutboxEvent.id > int(last))  # type: ignore[operator]
-    rows = list((await session.exec(query.order_by(OutboxEvent.id).limit(limit + 1))).scalars())  # type: ignore[arg-type]
+        query = query.where(col(OutboxEvent.id) > int(last))
+    rows = list((await session.exec(query.order_by(col(OutboxEvent.id)).limit(limit + 1))).scalars())
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
-from services.common.db import today_kz
+from services.common.db import AsyncSession, today_kz
 from services.common.pagination import decode_cursor, encode_cursor
 from services.common.problems import Unprocessable, field_error
 from services.contracts import dialogue as d
@@ -41,13 +41,13 @@ async def plan_reads(session: AsyncSession, plans: Sequence[ActionPlan], languag
     items: dict[int, list[PlanItem]] = defaultdict(list)
     reports: dict[int, list[PlanReport]] = defaultdict(list)
     if ids:
-        for item in (await session.exec(select(PlanItem).where(PlanItem.plan_id.in_(ids))  # type: ignore[attr-defined]
-                                        .order_by(PlanItem.id))).scalars():
+        for item in (await session.exec(select(PlanItem).where(col(PlanItem.plan_id).in_(ids))
+                                        .order_by(col(PlanItem.id)))).scalars():
             items[item.plan_id].append(item)
         item_ids = [i.id for group in items.values() for i in group]
         if item_ids:
-            for r in (await session.exec(select(PlanReport).where(PlanReport.item_id.in_(item_ids))  # type: ignore[attr-defined]
-                                         .order_by(PlanReport.id))).scalars():
+            for r in (await session.exec(select(PlanReport).where(col(PlanReport.item_id).in_(item_ids))
+                                         .order_by(col(PlanReport.id)))).scalars():
                 reports[r.item_id].append(r)
     today = today_kz()
     out = []
@@ -164,9 +164,9 @@ async def list_plans(session: AsyncSession, *, session_id: int | None, owner_id:
     # matching ones until the page is full, rather than loading every plan at once.
     rows: list[ActionPlan] = []
     while len(rows) <= limit:
-        query = select(ActionPlan).order_by(ActionPlan.id.desc()).limit(200)  # type: ignore[union-attr]
+        query = select(ActionPlan).order_by(col(ActionPlan.id).desc()).limit(200)
         if last_id is not None:
-            query = query.where(ActionPlan.id < last_id)  # type: ignore[operator]
+            query = query.where(col(ActionPlan.id) < last_id)
         batch = list((await session.exec(query)).scalars())
         if not batch:
             break

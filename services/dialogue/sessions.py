@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
-from sqlmodel.ext.asyncio.session import AsyncSession
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, func, literal_column, select, tuple_, union_all
+from sqlmodel import col
 
-from services.common.db import KAZAKHSTAN, kato_condition, utcnow
+from services.common.db import KAZAKHSTAN, AsyncSession, kato_condition, utcnow
 from services.common.pagination import cursor_datetime, decode_cursor, encode_cursor
-from services.common.problems import Unprocessable, field_error
+from services.common.problems import Unprocessable, field_error, validation_errors
 from services.common.text import fold, like_escape, search_document
 from services.contracts import dialogue as d
 from services.contracts.orgs import Names, OrgKind, Sector
@@ -78,12 +79,13 @@ async def children_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, li
     out: dict[int, list[int]] = defaultdict(list)
     if ids:
         rows = await session.exec(
-            select(DialogueSession.id, DialogueSession.parent_id)
-            .where(DialogueSession.parent_id.in_(ids))  # type: ignore[union-attr]
-            .order_by(DialogueSession.starts_at, DialogueSession.id)
+            select(col(DialogueSession.id), col(DialogueSession.parent_id))
+            .where(col(DialogueSession.parent_id).in_(ids))
+            .order_by(col(DialogueSession.starts_at), col(DialogueSession.id))
         )
         for child_id, parent_id in rows:
-            out[parent_id].append(child_id)
+            if child_id is not None and parent_id is not None:  # always, by the query; the columns are optional
+                out[parent_id].append(child_id)
     return out
 
 
@@ -116,7 +118,7 @@ def _refresh_search(s: DialogueSession) -> None:
 
 async def _set_organizers(session: AsyncSession, s: DialogueSession, org_ids: Sequence[int]) -> None:
     assert s.id is not None
-    for row in (await session.exec(select(SessionOrganizer).where(SessionOrganizer.session_id == s.id))).scalars():
+    for row in (await session.exec(select(SessionOrganizer).where(col(SessionOrganizer.session_id) == s.id))).scalars():
         await session.delete(row)
     await session.flush()
     s.organizer_ids = list(dict.fromkeys(org_ids))
@@ -133,8 +135,8 @@ async def _check_parent(session: AsyncSession, kind: str, parent_id: int | None,
         raise InvalidReference(errors=[field_error("parent_id", "no such session")])
     if parent_id == own_id or parent.parent_id is not None:
         raise InvalidReference(errors=[field_error("parent_id", "sessions nest one level deep: forum → breakouts")])
-    if own_id is not None and (await session.exec(
-            select(DialogueSession.id).where(DialogueSession.parent_id == own_id).limit(1))).first() is not None:
+    breakouts = select(col(DialogueSession.id)).where(col(DialogueSession.parent_id) == own_id).limit(1)
+    if own_id is not None and (await session.exec(breakouts)).first() is not None:
         raise InvalidReference(errors=[field_error("parent_id", "this session has breakouts of its own; "
                                                                 "sessions nest one level deep: forum → breakouts")])
     if kind not in CHILD_KINDS:
@@ -193,9 +195,10 @@ async def update_session(session: AsyncSession, orgs: OrgsClient, s: DialogueSes
                 "online_url": s.online_url, "starts_at": s.starts_at, "ends_at": s.ends_at,
                 "parent_id": s.parent_id,
             })
-        except ValueError as exc:
+        except ValidationError as exc:
+            # The model's own words ("ends_at cannot be before starts_at"), not pydantic's trailing help link.
             raise Unprocessable("The session would become inconsistent.",
-                                errors=[field_error("body", str(exc).splitlines()[-1].strip())]) from exc
+                                errors=validation_errors(exc.errors())) from exc
         _refresh_search(s)
         s.updated_at = utcnow()
         if _calendar_fields(s) != shown_before:
@@ -215,7 +218,7 @@ async def transition_session(session: AsyncSession, s: DialogueSession, wanted: 
         raise IllegalTransition(s.status, wanted.value, allowed)
     if wanted == d.SessionStatus.scheduled:
         count = (await session.exec(select(func.count()).select_from(AgendaItem)
-                                    .where(AgendaItem.session_id == s.id))).one()[0]
+                                    .where(col(AgendaItem.session_id) == s.id))).one()[0]
         if s.kind not in CHILD_KINDS and count == 0 and s.kind != d.SessionKind.civic_forum:
             raise StateConflict("Add at least one agenda item before scheduling the session.")
     previous = s.status
@@ -223,8 +226,8 @@ async def transition_session(session: AsyncSession, s: DialogueSession, wanted: 
     s.updated_at = utcnow()
     s.calendar_sequence += 1  # a status change (scheduled, cancelled, …) is an update of the calendar entry
     if wanted == d.SessionStatus.in_progress and s.current_agenda_item_id is None:
-        first = (await session.exec(select(AgendaItem.id).where(AgendaItem.session_id == s.id)
-                                    .order_by(AgendaItem.position).limit(1))).first()
+        first = (await session.exec(select(col(AgendaItem.id)).where(col(AgendaItem.session_id) == s.id)
+                                    .order_by(col(AgendaItem.position)).limit(1))).first()
         s.current_agenda_item_id = first[0] if first else None
     if wanted == d.SessionStatus.concluded:
         s.current_agenda_item_id = None
@@ -251,32 +254,32 @@ async def list_sessions(session: AsyncSession, f: SessionFilters, *, limit: int,
     """Newest first (by start), keyset-paged."""
     conditions: list[ColumnElement[bool]] = []
     if f.status:
-        conditions.append(DialogueSession.status.in_([x.value for x in f.status]))  # type: ignore[attr-defined]
+        conditions.append(col(DialogueSession.status).in_([x.value for x in f.status]))
     if not f.include_drafts:
-        conditions.append(DialogueSession.status != "draft")  # type: ignore[arg-type]
+        conditions.append(col(DialogueSession.status) != "draft")
     if f.kind:
-        conditions.append(DialogueSession.kind.in_([x.value for x in f.kind]))  # type: ignore[attr-defined]
+        conditions.append(col(DialogueSession.kind).in_([x.value for x in f.kind]))
     if f.region:
-        conditions.append(kato_condition(DialogueSession.region_code, f.region))
+        conditions.append(kato_condition(col(DialogueSession.region_code), f.region))
     if f.organizer_id is not None:
-        conditions.append(DialogueSession.id.in_(  # type: ignore[union-attr]
-            select(SessionOrganizer.session_id).where(SessionOrganizer.org_id == f.organizer_id)))
+        conditions.append(col(DialogueSession.id).in_(
+            select(col(SessionOrganizer.session_id)).where(col(SessionOrganizer.org_id) == f.organizer_id)))
     if f.parent_id is not None:
-        conditions.append(DialogueSession.parent_id == f.parent_id)  # type: ignore[arg-type]
+        conditions.append(col(DialogueSession.parent_id) == f.parent_id)
     if f.starts_from is not None:
-        conditions.append(DialogueSession.starts_at >= f.starts_from)  # type: ignore[arg-type]
+        conditions.append(col(DialogueSession.starts_at) >= f.starts_from)
     if f.starts_before is not None:
-        conditions.append(DialogueSession.starts_at < f.starts_before)  # type: ignore[arg-type]
+        conditions.append(col(DialogueSession.starts_at) < f.starts_before)
     if f.q:
         for word in fold(f.q).split():
-            conditions.append(DialogueSession.search_text.like(f"%{like_escape(word)}%", escape="\\"))  # type: ignore[attr-defined]
+            conditions.append(col(DialogueSession.search_text).like(f"%{like_escape(word)}%", escape="\\"))
     if cursor:
         starts, last_id = decode_cursor(cursor, 2, (str, int))
-        conditions.append(tuple_(DialogueSession.starts_at, DialogueSession.id)
+        conditions.append(tuple_(col(DialogueSession.starts_at), col(DialogueSession.id))
                           < tuple_(cursor_datetime(starts), int(last_id)))
     rows = list((await session.exec(
         select(DialogueSession).where(*conditions)
-        .order_by(DialogueSession.starts_at.desc(), DialogueSession.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(DialogueSession.starts_at).desc(), col(DialogueSession.id).desc())
         .limit(limit + 1))).scalars())
     next_cursor = None
     if len(rows) > limit:
@@ -293,8 +296,8 @@ def _editable_agenda(s: DialogueSession) -> None:
 
 
 async def agenda_of(session: AsyncSession, session_id: int) -> list[AgendaItem]:
-    return list((await session.exec(select(AgendaItem).where(AgendaItem.session_id == session_id)
-                                    .order_by(AgendaItem.position, AgendaItem.id))).scalars())
+    return list((await session.exec(select(AgendaItem).where(col(AgendaItem.session_id) == session_id)
+                                    .order_by(col(AgendaItem.position), col(AgendaItem.id)))).scalars())
 
 
 def agenda_read(item: AgendaItem, current_id: int | None) -> d.AgendaItemRead:
@@ -371,8 +374,8 @@ async def update_agenda_item(session: AsyncSession, orgs: OrgsClient, s: Dialogu
 
 async def remove_agenda_item(session: AsyncSession, s: DialogueSession, item: AgendaItem) -> None:
     _editable_agenda(s)
-    referenced = (await session.exec(select(Recommendation.id).where(Recommendation.agenda_item_id == item.id)
-                                     .order_by(Recommendation.id).limit(1))).first()
+    referenced = (await session.exec(select(col(Recommendation.id)).where(col(Recommendation.agenda_item_id) == item.id)
+                                     .order_by(col(Recommendation.id)).limit(1))).first()
     if referenced is not None:
         raise StateConflict(f"Recommendation {referenced[0]} was recorded on this agenda item; the item stays.",
                             recommendation_id=referenced[0])
@@ -386,7 +389,7 @@ async def remove_agenda_item(session: AsyncSession, s: DialogueSession, item: Ag
 async def reorder_agenda(session: AsyncSession, s: DialogueSession, order: Sequence[int]) -> list[AgendaItem]:
     _editable_agenda(s)
     items = await agenda_of(session, s.id or 0)
-    by_id = {i.id: i for i in items}
+    by_id = {i.id: i for i in items if i.id is not None}
     if sorted(order) != sorted(by_id) or len(set(order)) != len(order):
         raise Unprocessable("Send every agenda item id exactly once.",
                             errors=[field_error("item_ids", f"expected a permutation of {sorted(by_id)}")])
@@ -426,8 +429,8 @@ async def add_participant(session: AsyncSession, orgs: OrgsClient, s: DialogueSe
         if missing:
             raise InvalidReference(errors=[field_error("person_id", "no such person in the registry")])
         name = name or people[data.person_id].full_name
-        exists = (await session.exec(select(Participant.id).where(
-            Participant.session_id == s.id, Participant.person_id == data.person_id))).first()
+        exists = (await session.exec(select(col(Participant.id)).where(
+            col(Participant.session_id) == s.id, col(Participant.person_id) == data.person_id))).first()
         if exists is not None:
             raise StateConflict(f"This person is already registered (participant {exists[0]}).",
                                 existing_id=exists[0])
@@ -485,14 +488,14 @@ async def remove_participant(session: AsyncSession, s: DialogueSession, p: Parti
 
 async def list_participants(session: AsyncSession, s: DialogueSession, *, q: str | None, limit: int,
                             cursor: str | None) -> tuple[list[Participant], str | None]:
-    conditions: list[ColumnElement[bool]] = [Participant.session_id == s.id]  # type: ignore[list-item]
+    conditions: list[ColumnElement[bool]] = [col(Participant.session_id) == s.id]
     if q:  # check-in by name: folded in Python on write, so Kazakh letters match whatever the case
         for word in fold(q).split():
-            conditions.append(Participant.search_text.like(f"%{like_escape(word)}%", escape="\\"))  # type: ignore[attr-defined]
+            conditions.append(col(Participant.search_text).like(f"%{like_escape(word)}%", escape="\\"))
     if cursor:
         (last,) = decode_cursor(cursor, 1, (int,))
-        conditions.append(Participant.id > int(last))  # type: ignore[operator]
-    rows = list((await session.exec(select(Participant).where(*conditions).order_by(Participant.id)  # type: ignore[arg-type]
+        conditions.append(col(Participant.id) > int(last))
+    rows = list((await session.exec(select(Participant).where(*conditions).order_by(col(Participant.id))
                                     .limit(limit + 1))).scalars())
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return rows[:limit], next_cursor
@@ -510,12 +513,13 @@ async def attendance(session: AsyncSession, s: DialogueSession) -> d.Attendance:
     """Registered and attended by sector, for the session and summed over its breakouts."""
     tree = [s.id or 0, *(await children_of(session, [s.id or 0])).get(s.id or 0, [])]
     rows = (await session.exec(
-        select(Participant.session_id, Participant.sector, Participant.checked_in_at.is_not(None), func.count())  # type: ignore[union-attr]
-        .where(Participant.session_id.in_(tree))  # type: ignore[attr-defined]
-        .group_by(Participant.session_id, Participant.sector, Participant.checked_in_at.is_not(None))  # type: ignore[union-attr]
+        select(col(Participant.session_id), col(Participant.sector), col(Participant.checked_in_at).is_not(None),
+               func.count())
+        .where(col(Participant.session_id).in_(tree))
+        .group_by(col(Participant.session_id), col(Participant.sector), col(Participant.checked_in_at).is_not(None))
     )).all()
-    heads = {r.id: r.head_counts or {} for r in (await session.exec(
-        select(DialogueSession).where(DialogueSession.id.in_(tree)))).scalars()}  # type: ignore[union-attr]
+    heads = {r.id or 0: r.head_counts or {} for r in (await session.exec(
+        select(DialogueSession).where(col(DialogueSession.id).in_(tree)))).scalars()}
     # A head count is the sector's total as the organizers reported it («35 representatives of state
     # bodies»); named participants checked in are part of it, so a sector counts the larger of the two.
     attended: dict[int, dict[str, int]] = {sid: dict(counts) for sid, counts in heads.items()}
@@ -546,11 +550,39 @@ async def set_head_counts(session: AsyncSession, s: DialogueSession, counts: Seq
     await session.flush()
 
 
+# --- live console ------------------------------------------------------------------------------
+
+async def live_state(session: AsyncSession, s: DialogueSession) -> d.LiveState:
+    """What a live console shows, as a few tokens, in one statement beside the session's own row.
+
+    Per part: how many rows, the sum of their versions and the highest id. Every edit raises a row's
+    version (optimistic locking), every addition brings a higher id, every removal lowers the count, so
+    a token changes whenever anything in its part does — and reading it touches only indexed columns.
+    """
+    def part(name: str, model: Any, owner: Any) -> Any:
+        return (select(literal_column(f"'{name}'").label("part"), func.count().label("n"),
+                       func.coalesce(func.sum(model.version), 0).label("versions"),
+                       func.coalesce(func.max(model.id), 0).label("top"))
+                .where(owner == s.id))
+
+    statement = union_all(part("agenda", AgendaItem, col(AgendaItem.session_id)),
+                          part("participants", Participant, col(Participant.session_id)),
+                          part("recommendations", Recommendation, col(Recommendation.session_id)))
+    tokens = {name: f"{n}-{versions}-{top}" for name, n, versions, top in (await session.exec(statement)).all()}
+    own = str(s.version)
+    return d.LiveState(
+        session_id=s.id or 0, status=d.SessionStatus(s.status), current_agenda_item_id=s.current_agenda_item_id,
+        session=own, agenda=tokens["agenda"], participants=tokens["participants"],
+        recommendations=tokens["recommendations"],
+        fingerprint=".".join((own, tokens["agenda"], tokens["participants"], tokens["recommendations"])),
+    )
+
+
 # --- protocol ----------------------------------------------------------------------------------
 
 async def protocol_versions(session: AsyncSession, session_id: int) -> list[Protocol]:
-    return list((await session.exec(select(Protocol).where(Protocol.session_id == session_id)
-                                    .order_by(Protocol.number_version))).scalars())
+    return list((await session.exec(select(Protocol).where(col(Protocol.session_id) == session_id)
+                                    .order_by(col(Protocol.number_version)))).scalars())
 
 
 def protocol_read(p: Protocol) -> d.ProtocolRead:

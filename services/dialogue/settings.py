@@ -32,7 +32,8 @@ class DialogueSettings(ServiceSettings):
     digest_hour: int = 9  # local (Asia/Almaty) hour at which daily digests go out
     mail_max_attempts: int = 5
     webhook_max_attempts: int = 8
-    webhook_retry_seconds: list[float] = Field(default_factory=lambda: [10, 60, 300, 1800, 7200, 18000, 36000])
+    webhook_retry_seconds: list[float] = Field(
+        default_factory=lambda: [10.0, 60.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0])
     webhook_timeout_seconds: float = 10.0
     # Host names, addresses or networks (CIDR) exempt from the ban on private and loopback destinations.
     webhook_allowed_hosts: list[str] = Field(default_factory=list)

@@ -25,10 +25,10 @@ import httpx
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 from standardwebhooks.webhooks import Webhook
 
-from services.common.db import utcnow
+from services.common.db import AsyncSession, utcnow
 from services.common.pagination import decode_cursor, encode_cursor
 from services.common.problems import NotFound, Unprocessable, field_error
 from services.contracts.auth import Actor, Role
@@ -155,16 +155,16 @@ async def list_subscriptions(session: AsyncSession, *, owner_org_id: int | None,
                              cursor: str | None) -> tuple[list[WebhookSubscription], str | None]:
     conditions: list[ColumnElement[bool]] = []
     if owner_org_id is not None:
-        conditions.append(WebhookSubscription.owner_org_id == owner_org_id)  # type: ignore[arg-type]
+        conditions.append(col(WebhookSubscription.owner_org_id) == owner_org_id)
     if owner_api_key_id is not None:
-        conditions.append(WebhookSubscription.owner_api_key_id == owner_api_key_id)  # type: ignore[arg-type]
+        conditions.append(col(WebhookSubscription.owner_api_key_id) == owner_api_key_id)
     if not include_deleted:
-        conditions.append(WebhookSubscription.is_active.is_(True))  # type: ignore[attr-defined]
+        conditions.append(col(WebhookSubscription.is_active).is_(True))
     if cursor:
         (last,) = decode_cursor(cursor, 1, (int,))
-        conditions.append(WebhookSubscription.id > int(last))  # type: ignore[operator]
+        conditions.append(col(WebhookSubscription.id) > int(last))
     rows = list((await session.exec(select(WebhookSubscription).where(*conditions)
-                                    .order_by(WebhookSubscription.id).limit(limit + 1))).scalars())  # type: ignore[arg-type]
+                                    .order_by(col(WebhookSubscription.id)).limit(limit + 1))).scalars())
     return rows[:limit], encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
 
 
@@ -172,8 +172,8 @@ async def delete_subscription(session: AsyncSession, sub: WebhookSubscription) -
     """Deliveries reference it, so it is archived; what has not gone out yet is cancelled."""
     now = utcnow()
     sub.is_active, sub.deleted_at = False, now
-    pending = await session.exec(select(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id,
-                                                               WebhookDelivery.status == "pending"))
+    pending = await session.exec(select(WebhookDelivery).where(col(WebhookDelivery.subscription_id) == sub.id,
+                                                               col(WebhookDelivery.status) == "pending"))
     for delivery in pending.scalars():
         delivery.status = DeliveryStatus.cancelled.value
     await session.flush()
@@ -194,14 +194,14 @@ def delivery_read(d: WebhookDelivery) -> DeliveryRead:
 async def list_deliveries(session: AsyncSession, sub: WebhookSubscription, *, status: DeliveryStatus | None,
                           limit: int, cursor: str | None) -> tuple[list[WebhookDelivery], str | None]:
     """Newest first."""
-    conditions: list[ColumnElement[bool]] = [WebhookDelivery.subscription_id == sub.id]  # type: ignore[list-item]
+    conditions: list[ColumnElement[bool]] = [col(WebhookDelivery.subscription_id) == sub.id]
     if status is not None:
-        conditions.append(WebhookDelivery.status == status.value)  # type: ignore[arg-type]
+        conditions.append(col(WebhookDelivery.status) == status.value)
     if cursor:
         (last,) = decode_cursor(cursor, 1, (int,))
-        conditions.append(WebhookDelivery.id < int(last))  # type: ignore[operator]
+        conditions.append(col(WebhookDelivery.id) < int(last))
     rows = list((await session.exec(select(WebhookDelivery).where(*conditions)
-                                    .order_by(WebhookDelivery.id.desc()).limit(limit + 1))).scalars())  # type: ignore[union-attr]
+                                    .order_by(col(WebhookDelivery.id).desc()).limit(limit + 1))).scalars())
     return rows[:limit], encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
 
 

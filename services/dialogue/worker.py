@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy import and_, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
-from services.common.db import make_engine, make_sessionmaker, today_kz, utcnow
+from services.common.db import AsyncSession, make_engine, make_sessionmaker, today_kz, utcnow
 from services.common.tokens import issue_token
 from services.contracts.auth import Actor, Role
 from services.dialogue import calendars, leases, notify, webhooks
@@ -111,12 +111,12 @@ class Worker:
     # --- the outbox ------------------------------------------------------------------------------------
 
     async def fan_out(self, now: datetime) -> int:
-        ids = await self._claim(OutboxEvent, OutboxEvent.delivered_at.is_(None), now)  # type: ignore[union-attr]
+        ids = await self._claim(OutboxEvent, col(OutboxEvent.delivered_at).is_(None), now)
         if not ids:
             return 0
         async with self.sessionmaker() as db:
             subscriptions = list((await db.exec(select(WebhookSubscription).where(
-                WebhookSubscription.is_active.is_(True)))).scalars())  # type: ignore[attr-defined]
+                col(WebhookSubscription.is_active).is_(True)))).scalars())
         done = 0
         for event_id in ids:
             try:
@@ -170,11 +170,11 @@ class Worker:
                 if s.status != "scheduled":
                     return []
                 kind, key = "session.invitation", f"session.invitation:{s.id}"
-            query = select(Participant.person_id).where(Participant.session_id == s.id,
-                                                        Participant.person_id.is_not(None))  # type: ignore[union-attr]
+            query = select(col(Participant.person_id)).where(col(Participant.session_id) == s.id,
+                                                        col(Participant.person_id).is_not(None))
             if event.type == "session.participant_added":
-                query = query.where(Participant.id == int(payload.get("participant_id") or 0))
-            people = sorted({row[0] for row in await db.exec(query)})
+                query = query.where(col(Participant.id) == int(payload.get("participant_id") or 0))
+            people = sorted({row[0] for row in await db.exec(query) if row[0] is not None})
             ics = calendars.calendar([s], "ru", self.settings.public_url, calendars.CAPTION["ru"],
                                      f"session-{s.id}").decode()
             return [notify.session_notice(kind, s, person_id, self.settings, event_id=event.id, key=key,
@@ -188,20 +188,21 @@ class Worker:
         horizon = today + timedelta(days=self.settings.reminder_days)
         async with self.sessionmaker() as db:
             recs = list((await db.exec(select(Recommendation).where(
-                Recommendation.status == "sent", Recommendation.response_due_on >= today,  # type: ignore[arg-type,operator]
-                Recommendation.response_due_on <= horizon,  # type: ignore[operator]
-                Recommendation.sent_at <= now - timedelta(days=1))  # type: ignore[operator]
-                .order_by(Recommendation.id).limit(500))).scalars())
+                col(Recommendation.status) == "sent", col(Recommendation.response_due_on) >= today,
+                col(Recommendation.response_due_on) <= horizon,
+                col(Recommendation.sent_at) <= now - timedelta(days=1))
+                .order_by(col(Recommendation.id)).limit(500))).scalars())
             if not recs:
                 return 0
             unanswered: dict[int, list[int]] = defaultdict(list)
             for a in (await db.exec(select(RecommendationAddressee).where(
-                    RecommendationAddressee.recommendation_id.in_([r.id for r in recs]),  # type: ignore[attr-defined]
-                    RecommendationAddressee.decision.is_(None)))).scalars():  # type: ignore[union-attr]
+                    col(RecommendationAddressee.recommendation_id).in_([r.id for r in recs]),
+                    col(RecommendationAddressee.decision).is_(None)))).scalars():
                 unanswered[a.recommendation_id].append(a.org_id)
             keys = {r.id: f"recommendation.reminder:{r.id}:{r.response_due_on}" for r in recs}
-            done = {(k, i) for k, i in await db.exec(select(Notification.notice_key, Notification.recipient_id).where(
-                Notification.notice_key.in_(list(keys.values()))))}  # type: ignore[attr-defined]
+            done = {(k, i) for k, i in await db.exec(
+                select(col(Notification.notice_key), col(Notification.recipient_id))
+                .where(col(Notification.notice_key).in_(list(keys.values()))))}
             todo = [(r, o) for r in recs for o in unanswered.get(r.id or 0, []) if (keys[r.id], o) not in done]
             if not todo:
                 return 0
@@ -210,7 +211,8 @@ class Worker:
             except OrgsUnavailable:
                 return 0
             sessions = {r.session_id: await db.get(DialogueSession, r.session_id) for r, _ in todo if r.session_id}
-            notices = [notify.recommendation_notice("recommendation.reminder", r, sessions.get(r.session_id), o,
+            notices = [notify.recommendation_notice("recommendation.reminder", r,
+                                                    sessions.get(r.session_id) if r.session_id else None, o,
                                                     found.get(o), self.settings, event_id=None, key=keys[r.id])
                        for r, o in todo]
             added = await notify.record(db, notices, self.settings, now)
@@ -220,13 +222,13 @@ class Worker:
     # --- e-mail -----------------------------------------------------------------------------------------
 
     async def send_mail(self, now: datetime) -> int:
-        due = and_(Notification.status == "pending", Notification.send_after <= now)  # type: ignore[arg-type,operator]
+        due = and_(col(Notification.status) == "pending", col(Notification.send_after) <= now)
         ids = await self._claim(Notification, due, now)
         if not ids:
             return 0
         async with self.sessionmaker() as db:
-            rows = list((await db.exec(select(Notification).where(Notification.id.in_(ids))  # type: ignore[union-attr]
-                                       .order_by(Notification.id))).scalars())
+            rows = list((await db.exec(select(Notification).where(col(Notification.id).in_(ids))
+                                       .order_by(col(Notification.id)))).scalars())
             if not self.settings.smtp_host:
                 for n in rows:
                     await leases.finish(db, Notification, n.id or 0, self.name, status="skipped",
@@ -301,17 +303,17 @@ class Worker:
     # --- webhooks ---------------------------------------------------------------------------------------
 
     async def deliver_webhooks(self, now: datetime) -> int:
-        due = and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)  # type: ignore[arg-type,operator]
+        due = and_(col(WebhookDelivery.status) == "pending", col(WebhookDelivery.next_attempt_at) <= now)
         ids = await self._claim(WebhookDelivery, due, now)
         if not ids:
             return 0
         async with self.sessionmaker() as db:
-            rows = list((await db.exec(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids))))  # type: ignore[union-attr]
+            rows = list((await db.exec(select(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids))))
                         .scalars())
             subs = {s.id: s for s in (await db.exec(select(WebhookSubscription).where(
-                WebhookSubscription.id.in_({d.subscription_id for d in rows})))).scalars()}  # type: ignore[union-attr]
+                col(WebhookSubscription.id).in_({d.subscription_id for d in rows})))).scalars()}
             events = {e.id: e for e in (await db.exec(select(OutboxEvent).where(
-                OutboxEvent.id.in_({d.event_id for d in rows})))).scalars()}  # type: ignore[union-attr]
+                col(OutboxEvent.id).in_({d.event_id for d in rows})))).scalars()}
         live = [d for d in rows if subs[d.subscription_id].is_active]
         entries = await asyncio.gather(*(webhooks.attempt(
             self.http, subs[d.subscription_id], d, events[d.event_id], allowed=self.settings.webhook_allowed_hosts,

@@ -8,14 +8,31 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client import Gauge
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
+from services.common.logging import install_request_logging
+from services.common.metrics import install_metrics, upstream_errors
 from services.gateway import i18n
+from services.gateway.api.app import create_api_app
 from services.gateway.auth import RateLimiter, SessionCache
 from services.gateway.errors import CatchAll, install_error_pages
+from services.gateway.live import hub_of
 from services.gateway.middleware import LanguageAndRequestId, SecurityHeaders
-from services.gateway.pages import health, open_data, portal, registry, signin
+from services.gateway.pages import (
+    admin,
+    board,
+    console,
+    health,
+    inbox,
+    open_data,
+    planner,
+    portal,
+    protocol_editor,
+    registry,
+    signin,
+)
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import Upstream
 from services.gateway.web import Templates
@@ -41,6 +58,7 @@ def create_app(settings: GatewaySettings | None = None,
 
         app.state.orgs = upstream("orgs", settings.orgs_url, orgs_transport)
         app.state.dialogue = upstream("dialogue", settings.dialogue_url, dialogue_transport)
+        app.state.orgs.on_unavailable = app.state.dialogue.on_unavailable = app.state.count_upstream_error
         try:
             yield
         finally:
@@ -62,8 +80,10 @@ def create_app(settings: GatewaySettings | None = None,
     app.mount("/static", StaticFiles(directory=web_dir / "static"), name="static")
 
     install_error_pages(app)
-    for module in (health, portal, registry, open_data, signin):
+    for module in (health, portal, registry, open_data, signin, board, inbox, admin, planner, protocol_editor,
+                   console):
         app.include_router(module.router)
+    app.mount("/api", create_api_app(app))  # the public JSON API, with its own OpenAPI document
 
     # Added innermost first: CatchAll sees every error inside the session and the security headers.
     app.add_middleware(CatchAll)
@@ -72,6 +92,13 @@ def create_app(settings: GatewaySettings | None = None,
                        same_site="lax", https_only=settings.secure_cookies)
     app.add_middleware(LanguageAndRequestId, secure_cookie=settings.secure_cookies)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    # Outermost: requests counted by route template, one access-log line each, and the request id taken or
+    # made before anything else runs (LanguageAndRequestId hands it to the pages, which send it upstream).
+    metrics = install_metrics(app, allow_from=settings.metrics_allow_from)
+    app.state.count_upstream_error = upstream_errors(metrics)
+    Gauge("ashyq_live_streams", "Live console streams (server-sent events) open in this process",
+          registry=metrics).set_function(lambda: hub_of(app).open_streams)
+    install_request_logging(app)
     return app
 
 

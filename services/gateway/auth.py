@@ -55,29 +55,44 @@ class SessionCache:
 
 
 class RateLimiter:
-    """A sliding window of attempts per key (client address, and address + login): small, in memory."""
+    """A sliding window of failed attempts per key (client address, and address + login): small, in memory.
+
+    Only failures count, so a ministry's staff signing in from behind one address are not locked out by each
+    other; guessing passwords is what it stops."""
 
     def __init__(self, attempts: int, window_seconds: float = 60.0) -> None:
         self.attempts = attempts
         self.window = window_seconds
         self._hits: dict[str, deque[float]] = {}
 
-    def hit(self, *keys: str) -> float | None:
-        """Counts an attempt; returns None when allowed, else the seconds to wait."""
+    def wait(self, *keys: str) -> float | None:
+        """None when another attempt is allowed under every key, else the seconds until it is."""
         now = time.monotonic()
         wait: float | None = None
         for key in keys:
-            hits = self._hits.setdefault(key, deque())
+            hits = self._hits.get(key)
+            if hits is None:
+                continue
             while hits and now - hits[0] >= self.window:
                 hits.popleft()
             if len(hits) >= self.attempts:
                 wait = max(wait or 0.0, self.window - (now - hits[0]))
-        if wait is None:
-            for key in keys:
-                self._hits[key].append(now)
+        return wait
+
+    def forgive(self, *keys: str) -> None:
+        """Takes back the attempt last recorded under each key (it succeeded)."""
+        for key in keys:
+            hits = self._hits.get(key)
+            if hits:
+                hits.pop()
+
+    def record(self, *keys: str) -> None:
+        """Counts one attempt under each key (recorded before trying, so parallel guesses count too)."""
+        now = time.monotonic()
+        for key in keys:
+            self._hits.setdefault(key, deque()).append(now)
         if len(self._hits) > 50_000:  # forget idle keys rather than grow without bound
             self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < self.window}
-        return wait
 
 
 def actor_of(account: AccountRead | None) -> Actor:

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
+
+import httpx
 
 from services.contracts import dialogue as d
 from services.contracts import orgs as o
-from services.contracts.accounts import LoginRequest, LoginSession
+from services.contracts.accounts import (
+    AccountPage,
+    AccountRead,
+    ApiKeyCreated,
+    ApiKeyPage,
+    ApiKeyRead,
+    LoginRequest,
+    LoginSession,
+)
 from services.gateway.upstream import Caller, Params, Upstream, UpstreamProblem
 
 MAX_BATCH = 500
@@ -69,6 +80,13 @@ class OrgsClient:
                                  params={"region": region, "with_findings_only": with_findings_only or None,
                                          "limit": limit, "cursor": cursor})
 
+    # --- planner and protocol editor (people picker) ---------------------------------------------
+
+    async def list_people(self, *, q: str | None = None, limit: int = 10) -> list[o.PersonRead]:
+        """People found by name, without contacts (the pickers show names and positions only)."""
+        page = await self.up.get("/v1/people", self.caller, o.PersonPage, params={"q": q, "limit": limit})
+        return [p.model_copy(update={"contacts": None}) for p in page.items]
+
     # --- sign-in (orgs stores accounts and login sessions) ---------------------------------------
 
     async def login(self, login: str, password: str) -> LoginSession:
@@ -94,6 +112,42 @@ class OrgsClient:
     def caller_with(self, token: str) -> Caller:
         return Caller(actor=self.caller.actor, language=self.caller.language, request_id=self.caller.request_id,
                       session_token=token)
+
+    async def list_accounts(self, *, q: str | None = None, role: str | None = None, is_disabled: bool | None = None,
+                            limit: int = 25, cursor: str | None = None) -> AccountPage:
+        params: Params = {"q": q, "role": role, "is_disabled": is_disabled, "limit": limit, "cursor": cursor}
+        return await self.up.get("/v1/accounts", self.caller, AccountPage, params=params)
+
+    async def account(self, account_id: int) -> AccountRead:
+        return await self.up.get(f"/v1/accounts/{account_id}", self.caller, AccountRead)
+
+    async def create_account(self, body: dict[str, Any], idempotency_key: str | None = None) -> AccountRead:
+        """`body` as AccountCreate (the registry validates it; the password is hashed there, never kept here)."""
+        response = await self.up.send("POST", "/v1/accounts", self.caller, json=body,
+                                      headers=_idempotent(idempotency_key))
+        return self.up.parse(response, AccountRead)
+
+    async def update_account(self, account_id: int, version: int, body: dict[str, Any]) -> AccountRead:
+        """Changes what `body` sets (as AccountUpdate), if the account is still at `version` (else a 412 problem)."""
+        response = await self.up.send("PATCH", f"/v1/accounts/{account_id}", self.caller, json=body,
+                                      headers={"If-Match": _etag(account_id, version)})
+        return self.up.parse(response, AccountRead)
+
+    async def list_api_keys(self, *, org_id: int | None = None, include_revoked: bool = False, limit: int = 25,
+                            cursor: str | None = None) -> ApiKeyPage:
+        params: Params = {"org_id": org_id, "include_revoked": include_revoked or None, "limit": limit,
+                          "cursor": cursor}
+        return await self.up.get("/v1/api-keys", self.caller, ApiKeyPage, params=params)
+
+    async def create_api_key(self, body: dict[str, Any], idempotency_key: str | None = None) -> ApiKeyCreated:
+        """`body` as ApiKeyCreate. The answer holds the secret: shown once to the admin, never stored or logged here."""
+        response = await self.up.send("POST", "/v1/api-keys", self.caller, json=body,
+                                      headers=_idempotent(idempotency_key))
+        return self.up.parse(response, ApiKeyCreated)
+
+    async def revoke_api_key(self, key_id: int) -> ApiKeyRead:
+        response = await self.up.send("DELETE", f"/v1/api-keys/{key_id}", self.caller)
+        return self.up.parse(response, ApiKeyRead)
 
 
 class DialogueClient:
@@ -153,7 +207,197 @@ class DialogueClient:
 
     # --- planner and protocol editor (session, agenda, participants, breakouts, protocol writes) ----------
 
+    async def create_session(self, body: dict[str, Any], idempotency_key: str | None = None) -> d.SessionRead:
+        """`body` is the posted form shaped as d.SessionCreate; the service validates it (its problem says what)."""
+        response = await self.up.send("POST", "/v1/sessions", self.caller, json=body,
+                                      headers=_idempotent(idempotency_key))
+        return self.up.parse(response, d.SessionRead)
+
+    async def update_session(self, session_id: int, version: int, body: dict[str, Any]) -> d.SessionRead:
+        """Changes the session if it is still at `version` (else a 412 problem). `body` as d.SessionUpdate."""
+        response = await self.up.send("PATCH", f"/v1/sessions/{session_id}", self.caller, json=body,
+                                      headers={"If-Match": _etag(session_id, version)})
+        return self.up.parse(response, d.SessionRead)
+
+    async def transition_session(self, session_id: int, status: str, reason: str | None = None) -> d.SessionRead:
+        response = await self.up.send("POST", f"/v1/sessions/{session_id}/transitions", self.caller,
+                                      json={"status": status, "reason": reason})
+        return self.up.parse(response, d.SessionRead)
+
+    async def add_agenda_item(self, session_id: int, body: dict[str, Any],
+                              idempotency_key: str | None = None) -> d.AgendaItemRead:
+        response = await self.up.send("POST", f"/v1/sessions/{session_id}/agenda", self.caller, json=body,
+                                      headers=_idempotent(idempotency_key))
+        return self.up.parse(response, d.AgendaItemRead)
+
+    async def remove_agenda_item(self, session_id: int, item_id: int, version: int) -> None:
+        await self.up.send("DELETE", f"/v1/sessions/{session_id}/agenda/{item_id}", self.caller,
+                           headers={"If-Match": _etag(item_id, version)})
+
+    async def reorder_agenda(self, session_id: int, item_ids: list[int]) -> None:
+        """`item_ids`: every item of the agenda, in the new order."""
+        await self.up.send("PUT", f"/v1/sessions/{session_id}/agenda/order", self.caller, json={"item_ids": item_ids})
+
+    async def participants(self, session_id: int, *, q: str | None = None, limit: int = PAGE,
+                           cursor: str | None = None) -> d.ParticipantPage:
+        return await self.up.get(f"/v1/sessions/{session_id}/participants", self.caller, d.ParticipantPage,
+                                 params={"q": q, "limit": limit, "cursor": cursor})
+
+    async def add_participant(self, session_id: int, body: dict[str, Any],
+                              idempotency_key: str | None = None) -> d.ParticipantRead:
+        response = await self.up.send("POST", f"/v1/sessions/{session_id}/participants", self.caller, json=body,
+                                      headers=_idempotent(idempotency_key))
+        return self.up.parse(response, d.ParticipantRead)
+
+    async def remove_participant(self, session_id: int, participant_id: int, version: int) -> None:
+        await self.up.send("DELETE", f"/v1/sessions/{session_id}/participants/{participant_id}", self.caller,
+                           headers={"If-Match": _etag(participant_id, version)})
+
+    async def start_protocol(self, session_id: int, body: dict[str, Any],
+                             idempotency_key: str | None = None) -> d.ProtocolRead:
+        """Version 1, pre-filled by the service from the agenda and attendance (`body` overrides, as ProtocolFields)."""
+        response = await self.up.send("POST", f"/v1/sessions/{session_id}/protocol", self.caller, json=body,
+                                      headers=_idempotent(idempotency_key))
+        return self.up.parse(response, d.ProtocolRead)
+
+    async def edit_protocol(self, session_id: int, protocol_id: int, etag_version: int,
+                            body: dict[str, Any]) -> d.ProtocolRead:
+        """Changes the draft if it is still at `etag_version` (else a 412 problem); `body` as ProtocolFields."""
+        response = await self.up.send("PATCH", f"/v1/sessions/{session_id}/protocol", self.caller, json=body,
+                                      headers={"If-Match": _etag(f"protocol-{protocol_id}", etag_version)})
+        return self.up.parse(response, d.ProtocolRead)
+
+    async def publish_protocol(self, session_id: int) -> d.ProtocolRead:
+        response = await self.up.send("POST", f"/v1/sessions/{session_id}/protocol/publish", self.caller)
+        return self.up.parse(response, d.ProtocolRead)
+
+    async def correct_protocol(self, session_id: int, reason: str) -> d.ProtocolRead:
+        response = await self.up.send("POST", f"/v1/sessions/{session_id}/protocol/corrections", self.caller,
+                                      json={"reason": reason})
+        return self.up.parse(response, d.ProtocolRead)
+
+    async def protocol_document(self, session_id: int, extension: str, version: int | None) -> httpx.Response:
+        """The protocol as PDF or DOCX, in the page's language (drafts only for editors, as the service decides)."""
+        return await self.up.send("GET", f"/v1/sessions/{session_id}/protocol.{extension}", self.caller,
+                                  params={"version": version})
+
+
     # --- live console (current item, check-in, head counts, decisions) --------------------------------
+
+    async def live_state(self, session_id: int) -> d.LiveState:
+        """The few tokens that move whenever anything a console shows moves (polled by every open console)."""
+        return await self.up.get(f"/v1/sessions/{session_id}/live", self.caller, d.LiveState)
+
+    async def set_current_item(self, session_id: int, item_id: int | None) -> d.SessionRead:
+        response = await self.up.send("PUT", f"/v1/sessions/{session_id}/agenda/current", self.caller,
+                                      json={"item_id": item_id})
+        return self.up.parse(response, d.SessionRead)
+
+    async def record_on_item(self, session_id: int, item_id: int, version: int,
+                             body: d.AgendaItemUpdate) -> d.AgendaItemRead:
+        """What was heard and decided on an item, if it is still at `version` (else a 412 problem)."""
+        response = await self.up.send("PATCH", f"/v1/sessions/{session_id}/agenda/{item_id}", self.caller,
+                                      json=body.model_dump(mode="json", exclude_unset=True),
+                                      headers={"If-Match": _etag(item_id, version)})
+        return self.up.parse(response, d.AgendaItemRead)
+
+    async def find_participants(self, session_id: int, q: str, *, limit: int = 20) -> d.ParticipantPage:
+        """Check-in by name: the service folds case and Kazakh letters the same way on every database."""
+        return await self.up.get(f"/v1/sessions/{session_id}/participants", self.caller, d.ParticipantPage,
+                                 params={"q": q, "limit": limit})
+
+    async def check_in(self, session_id: int, participant_id: int) -> d.ParticipantRead:
+        """Idempotent: a participant checked in twice keeps the first time."""
+        response = await self.up.send("POST", f"/v1/sessions/{session_id}/participants/{participant_id}/check-in",
+                                      self.caller)
+        return self.up.parse(response, d.ParticipantRead)
+
+    async def add_walk_in(self, session_id: int, body: d.ParticipantCreate,
+                          idempotency_key: str | None = None) -> d.ParticipantRead:
+        response = await self.up.send("POST", f"/v1/sessions/{session_id}/participants", self.caller,
+                                      json=body.model_dump(mode="json"), headers=_idempotent(idempotency_key))
+        return self.up.parse(response, d.ParticipantRead)
+
+    async def set_head_counts(self, session_id: int, counts: list[d.HeadCount]) -> d.Attendance:
+        response = await self.up.send("PUT", f"/v1/sessions/{session_id}/head-counts", self.caller,
+                                      json=[c.model_dump(mode="json") for c in counts])
+        return self.up.parse(response, d.Attendance)
+
+    async def move_session(self, session_id: int, status: d.SessionStatus) -> d.SessionRead:
+        """Start or conclude the session; an illegal step is a 409 problem saying what is allowed."""
+        response = await self.up.send("POST", f"/v1/sessions/{session_id}/transitions", self.caller,
+                                      json={"status": status.value})
+        return self.up.parse(response, d.SessionRead)
+
+    async def record_recommendation(self, body: d.RecommendationCreate,
+                                    idempotency_key: str | None = None) -> d.RecommendationDetail:
+        """A draft recommendation (the registry confirms the addressees are active state bodies)."""
+        response = await self.up.send("POST", "/v1/recommendations", self.caller, json=body.model_dump(mode="json"),
+                                      headers=_idempotent(idempotency_key))
+        return self.up.parse(response, d.RecommendationDetail)
+
+    async def adopt_recommendation(self, recommendation_id: int) -> d.RecommendationDetail:
+        """Adopted at its session (the session must have started)."""
+        response = await self.up.send("POST", f"/v1/recommendations/{recommendation_id}/transitions", self.caller,
+                                      json={"status": d.RecommendationStatus.adopted.value})
+        return self.up.parse(response, d.RecommendationDetail)
+
 
     # --- recommendations board and inbox (transitions, answers, progress) ------------------------------
 
+    async def board_recommendations(self, *, status: list[str] | None = None, addressee_id: int | None = None,
+                                    session_id: int | None = None, overdue: bool | None = None,
+                                    due_from: date | None = None, due_before: date | None = None,
+                                    q: str | None = None, limit: int = 25,
+                                    cursor: str | None = None) -> d.RecommendationPage:
+        """The coordinators' board: drafts included (the service shows them to editors), overdue first."""
+        params: Params = {"status": status or [], "addressee_id": addressee_id, "session_id": session_id,
+                          "overdue": overdue, "due_from": due_from.isoformat() if due_from else None,
+                          "due_before": due_before.isoformat() if due_before else None, "q": q,
+                          "order": "deadline", "limit": limit, "cursor": cursor}
+        return await self.up.get("/v1/recommendations", self.caller, d.RecommendationPage, params=params)
+
+    async def transition_recommendation(self, recommendation_id: int, status: str,
+                                        note: str | None = None) -> d.RecommendationDetail:
+        """Adopt, send or close (d.RecommendationTransition); the service refuses an illegal step with a 409."""
+        response = await self.up.send("POST", f"/v1/recommendations/{recommendation_id}/transitions", self.caller,
+                                      json={"status": status, "note": note})
+        return self.up.parse(response, d.RecommendationDetail)
+
+    async def escalate_recommendation(self, recommendation_id: int, body: dict[str, Any],
+                                      idempotency_key: str | None = None) -> d.RecommendationDetail:
+        """`body` as d.Escalation; the answer is the new recommendation to the republican bodies."""
+        response = await self.up.send("POST", f"/v1/recommendations/{recommendation_id}/escalations", self.caller,
+                                      json=body, headers=_idempotent(idempotency_key))
+        return self.up.parse(response, d.RecommendationDetail)
+
+    async def answer_recommendation(self, recommendation_id: int, body: dict[str, Any],
+                                    idempotency_key: str | None = None) -> d.ResponseRead:
+        """`body` as d.ResponseCreate; only a representative of that addressee body may answer (else 403)."""
+        response = await self.up.send("POST", f"/v1/recommendations/{recommendation_id}/responses", self.caller,
+                                      json=body, headers=_idempotent(idempotency_key))
+        return self.up.parse(response, d.ResponseRead)
+
+    async def report_progress(self, recommendation_id: int, body: dict[str, Any],
+                              idempotency_key: str | None = None) -> d.ProgressRead:
+        """`body` as d.ProgressCreate; the addressee body's representatives only (else 403)."""
+        response = await self.up.send("POST", f"/v1/recommendations/{recommendation_id}/progress", self.caller,
+                                      json=body, headers=_idempotent(idempotency_key))
+        return self.up.parse(response, d.ProgressRead)
+
+    # --- performance (issue 7): figures the service counts over every row -----------------------------
+
+    async def responsiveness(self, *, limit: int = 10, org_ids: list[int] | None = None) -> d.ResponsivenessReport:
+        """Totals and each body's responsiveness, counted by the service (not from pages of recommendations)."""
+        return await self.up.get("/v1/responsiveness", self.caller, d.ResponsivenessReport,
+                                 params={"limit": limit, "org_id": org_ids or []})
+
+
+def _idempotent(key: str | None) -> dict[str, str]:
+    """A form's Idempotency-Key: the same form sent twice makes one record upstream."""
+    return {"Idempotency-Key": key} if key else {}
+
+
+def _etag(resource_id: int | str, version: int) -> str:
+    """The services' ETag of a record at a version (services/common/http.py), for If-Match."""
+    return f'"{resource_id}.{version}"'

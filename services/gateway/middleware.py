@@ -1,8 +1,7 @@
-"""ASGI middleware of the gateway: security headers on every response, the visitor's language, request ids."""
+"""ASGI middleware of the gateway: security headers on every response, the visitor's language and request id."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
@@ -10,10 +9,10 @@ from urllib.parse import parse_qs
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.logging import current_request_id
 from services.gateway import i18n
 
 LANGUAGE_COOKIE = "ashyq_lang"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -61,7 +60,8 @@ class LanguageAndRequestId:
     """Picks the page language (?lang=, the cookie, Accept-Language; Russian by default) and a request id.
 
     A `?lang=` choice is remembered in a cookie, so the switcher is a plain link that works without
-    JavaScript. The request id is taken from X-Request-ID when it looks like one, and sent upstream.
+    JavaScript. The request id — taken from X-Request-ID when it looks like one, else made, and echoed by the
+    request-id middleware outside this one (services.common.logging) — goes to the pages, which send it upstream.
     """
 
     def __init__(self, app: ASGIApp, *, secure_cookie: bool = False) -> None:
@@ -84,9 +84,7 @@ class LanguageAndRequestId:
                 cookie = None
         language = i18n.pick_language(query, cookie, headers.get("accept-language"))
         i18n.set_language(language)
-        request_id = headers.get("x-request-id", "")
-        if not _REQUEST_ID.match(request_id):
-            request_id = uuid.uuid4().hex
+        request_id = current_request_id() or uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["language"] = language
         state["request_id"] = request_id
@@ -95,7 +93,6 @@ class LanguageAndRequestId:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 out = MutableHeaders(scope=message)
-                out["X-Request-ID"] = request_id
                 out["Content-Language"] = language
                 if remember:
                     flags = "; Secure" if self.secure_cookie else ""

@@ -60,6 +60,8 @@ class Caller:
 class Upstream:
     """An upstream service: one AsyncClient with explicit timeouts; GETs retried once, writes never."""
 
+    on_unavailable: Callable[[str, str], None] | None = None  # set by the app: counts outages for /metrics
+
     def __init__(self, service: str, base_url: str, *, timeout: float, secret: str, token_ttl: int,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.service = service
@@ -74,6 +76,11 @@ class Upstream:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+    def _unavailable(self, reason: str) -> UpstreamUnavailable:
+        if self.on_unavailable is not None:
+            self.on_unavailable(self.service, reason)
+        return UpstreamUnavailable(self.service, reason)
 
     def headers(self, caller: Caller, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         token = issue_token(caller.actor, self._secret, self._token_ttl)
@@ -100,7 +107,7 @@ class Upstream:
                     await asyncio.sleep(0.05)
                     continue
                 log.warning("%s unreachable on %s %s: %s", self.service, method, path, type(exc).__name__)
-                raise UpstreamUnavailable(self.service, type(exc).__name__) from exc
+                raise self._unavailable(type(exc).__name__) from exc
             if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
                 await asyncio.sleep(0.05)
                 continue
@@ -114,7 +121,7 @@ class Upstream:
         if response.status_code >= 500 and (response.status_code != 503 or problem is None
                                             or problem.type in ("about:blank", "")):
             log.warning("%s answered %s", self.service, response.status_code)
-            raise UpstreamUnavailable(self.service, f"HTTP {response.status_code}")
+            raise self._unavailable(f"HTTP {response.status_code}")
         if problem is None:
             problem = Problem(title=response.reason_phrase or "Error", status=response.status_code)
         raise UpstreamProblem(self.service, problem)
@@ -140,7 +147,7 @@ class Upstream:
             return read()
         except ValidationError as exc:
             log.warning("%s answered a body this gateway cannot read: %s", self.service, exc.error_count())
-            raise UpstreamUnavailable(self.service, "unreadable answer") from exc
+            raise self._unavailable("unreadable answer") from exc
 
     @asynccontextmanager
     async def stream(self, path: str, caller: Caller, *,
@@ -150,7 +157,7 @@ class Upstream:
         try:
             response = await self.http.send(request, stream=True)
         except httpx.HTTPError as exc:
-            raise UpstreamUnavailable(self.service, type(exc).__name__) from exc
+            raise self._unavailable(type(exc).__name__) from exc
         try:
             if response.status_code >= 400:
                 await response.aread()

@@ -17,9 +17,8 @@ from sqlalchemy import ColumnElement, String, cast, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import MAX_ID, utcnow
+from services.common.db import MAX_ID, AsyncSession, utcnow
 from services.common.pagination import decode_cursor, encode_cursor
 from services.common.problems import (
     Conflict,
@@ -222,7 +221,7 @@ async def _check_account(
 
 
 async def _check_login_free(session: AsyncSession, login: str) -> None:
-    if (await session.exec(select(Account.id).where(Account.login == login))).first() is not None:
+    if (await session.exec(select(col(Account.id)).where(col(Account.login) == login))).first() is not None:
         raise DuplicateLogin(f"The login {login!r} is taken.", errors=[field_error("login", "already taken")])
 
 
@@ -249,8 +248,8 @@ def _is_active_admin(roles: Sequence[str], is_disabled: bool) -> bool:
 
 async def _other_active_admins(session: AsyncSession, account_id: int) -> int:
     # roles is a JSON list we write ourselves, so its text holds "admin" (quoted) exactly when the role is there.
-    rows = await session.exec(select(Account.roles).where(
-        Account.id != account_id, col(Account.is_disabled).is_(False),
+    rows = await session.exec(select(col(Account.roles)).where(
+        col(Account.id) != account_id, col(Account.is_disabled).is_(False),
         cast(col(Account.roles), String).like('%"admin"%')))
     return sum(1 for roles in rows if Role.admin in roles)
 
@@ -325,7 +324,7 @@ async def revoke_sessions(session: AsyncSession, account_id: int, now: datetime 
 
 async def login(session: AsyncSession, data: a.LoginRequest, ttl: timedelta) -> tuple[LoginSession, Account, str]:
     """A new session for the right login and password; returns the token, which is stored only as its hash."""
-    account = (await session.exec(select(Account).where(Account.login == data.login))).first()
+    account = (await session.exec(select(Account).where(col(Account.login) == data.login))).first()
     if account is None:
         await _password_matches(_dummy_hash(), data.password)
         raise LoginFailed()
@@ -356,7 +355,7 @@ async def login(session: AsyncSession, data: a.LoginRequest, ttl: timedelta) -> 
 
 
 async def _session_by_token(session: AsyncSession, token: str) -> LoginSession | None:
-    return (await session.exec(select(LoginSession).where(LoginSession.token_hash == sha256(token)))).first()
+    return (await session.exec(select(LoginSession).where(col(LoginSession.token_hash) == sha256(token)))).first()
 
 
 async def current_session(session: AsyncSession, token: str | None) -> tuple[LoginSession, Account]:
@@ -415,7 +414,7 @@ async def verify_api_key(session: AsyncSession, secret: str) -> ApiKey:
     """The key behind `secret` if it is live and its organization still active; notes when it was last used."""
     if not secret.startswith(API_KEY_PREFIX):
         raise ApiKeyInvalid()
-    key = (await session.exec(select(ApiKey).where(ApiKey.key_hash == sha256(secret)))).first()
+    key = (await session.exec(select(ApiKey).where(col(ApiKey.key_hash) == sha256(secret)))).first()
     if key is None or key.revoked_at is not None:
         raise ApiKeyInvalid()
     org = await session.get(Organization, key.org_id)
@@ -440,7 +439,7 @@ async def list_api_keys(
 ) -> tuple[list[ApiKey], str | None]:
     conditions: list[Any] = []
     if org_id is not None:
-        conditions.append(ApiKey.org_id == org_id)
+        conditions.append(col(ApiKey.org_id) == org_id)
     if not include_revoked:
         conditions.append(col(ApiKey.revoked_at).is_(None))
     if cursor:

@@ -132,7 +132,7 @@ async def read_org(org: OrgDep, session: SessionDep, language: LanguageDep, resp
 
 
 @router.patch("/orgs/{org_id}", response_model=c.OrgRead, tags=["organizations"])
-async def update_org(org: OrgDep, body: c.OrgUpdate, request: Request, session: SessionDep, _: EditorDep,
+async def update_org(_: EditorDep, org: OrgDep, body: c.OrgUpdate, request: Request, session: SessionDep,
                      language: LanguageDep, response: Response) -> c.OrgRead:
     check_if_match(request, org.id, org.version)
     await service.update_org(session, org, body)
@@ -141,7 +141,7 @@ async def update_org(org: OrgDep, body: c.OrgUpdate, request: Request, session: 
 
 @router.delete("/orgs/{org_id}", response_model=c.OrgRead, tags=["organizations"],
                summary="Archive an organization (others reference it, so it is never erased)")
-async def archive_org(org: OrgDep, request: Request, session: SessionDep, _: EditorDep, language: LanguageDep,
+async def archive_org(_: EditorDep, org: OrgDep, request: Request, session: SessionDep, language: LanguageDep,
                       response: Response) -> c.OrgRead:
     check_if_match(request, org.id, org.version)
     await service.archive_org(session, org)
@@ -239,8 +239,8 @@ async def read_person(person: PersonDep, actor: MaybeActorDep, response: Respons
 
 
 @router.patch("/people/{person_id}", response_model=c.PersonRead, tags=["people"])
-async def update_person(person: PersonDep, body: c.PersonUpdate, request: Request, session: SessionDep,
-                        _: EditorDep, response: Response) -> c.PersonRead:
+async def update_person(_: EditorDep, person: PersonDep, body: c.PersonUpdate, request: Request,
+                        session: SessionDep, response: Response) -> c.PersonRead:
     check_if_match(request, person.id, person.version)
     await service.update_person(session, person, body)
     set_etag(response, person.id, person.version)
@@ -249,7 +249,7 @@ async def update_person(person: PersonDep, body: c.PersonUpdate, request: Reques
 
 @router.delete("/people/{person_id}", response_model=c.PersonRead, tags=["people"],
                summary="Archive a person (memberships and sessions reference them)")
-async def archive_person(person: PersonDep, request: Request, session: SessionDep, _: EditorDep,
+async def archive_person(_: EditorDep, person: PersonDep, request: Request, session: SessionDep,
                          response: Response) -> c.PersonRead:
     check_if_match(request, person.id, person.version)
     await service.archive_person(session, person)
@@ -296,8 +296,8 @@ async def read_membership(membership: MembershipDep, session: SessionDep, langua
 
 
 @router.patch("/memberships/{membership_id}", response_model=c.MembershipRead, tags=["memberships"])
-async def update_membership(membership: MembershipDep, body: c.MembershipUpdate, request: Request,
-                            session: SessionDep, _: EditorDep, language: LanguageDep,
+async def update_membership(_: EditorDep, membership: MembershipDep, body: c.MembershipUpdate,
+                            request: Request, session: SessionDep, language: LanguageDep,
                             response: Response) -> c.MembershipRead:
     check_if_match(request, membership.id, membership.version)
     await service.update_membership(session, membership, body)
@@ -308,8 +308,8 @@ async def update_membership(membership: MembershipDep, body: c.MembershipUpdate,
 
 @router.delete("/memberships/{membership_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["memberships"],
                summary="Delete a membership entered by mistake (to end one, PATCH its end_on)")
-async def delete_membership(membership: MembershipDep, request: Request, session: SessionDep,
-                            _: EditorDep) -> Response:
+async def delete_membership(_: EditorDep, membership: MembershipDep, request: Request,
+                            session: SessionDep) -> Response:
     check_if_match(request, membership.id, membership.version)
     await service.delete_membership(session, membership)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from services.common.db import MAX_ID
 from services.common.deps import MaybeActorDep, SessionDep, require
 from services.common.http import Idempotency, check_if_match, set_etag
+from services.common.openapi import declares
 from services.common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from services.common.problems import Forbidden, Unauthorized
 from services.contracts import accounts as a
@@ -29,6 +30,7 @@ NO_STORE = "no-store"
 
 
 
+@declares(401, 403)
 async def _service(actor: MaybeActorDep) -> Actor:
     """A calling service: a token with the `service` role, or one naming its service (the `svc` claim).
 

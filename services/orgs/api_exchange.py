@@ -9,11 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
-from services.common.db import MAX_ID
+from services.common.db import MAX_ID, AsyncSession
 from services.common.http import Idempotency
 from services.common.problems import ProblemError, Unprocessable, field_error
 from services.contracts import orgs as c

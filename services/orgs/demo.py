@@ -11,15 +11,24 @@ flushes and never commits: the caller owns the transaction. It refuses to touch 
 already holds organizations or people. The `ids` it returns map stable keys ("org:vktu",
 "person:nurgazieva") to database ids, so other demo data (the dialogue service's sessions) can refer
 to these records.
+
+`load_accounts` adds one demo account per role (admin, coordinator, the akimat's representative, a public
+council's member) with fixed, published passwords, and an API key for the akimat; it is idempotent and refuses
+production.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import col, select
 
+from services.common.db import AsyncSession
+from services.contracts.accounts import AccountCreate, ApiKeyCreate, Scope
+from services.contracts.auth import Role
 from services.contracts.orgs import (
     MembershipCreate,
     MembershipRole,
@@ -31,8 +40,8 @@ from services.contracts.orgs import (
     PersonCreate,
     RegionCreate,
 )
-from services.orgs import service
-from services.orgs.models import Organization, Person, Region
+from services.orgs import accounts, service
+from services.orgs.models import Account, ApiKey, Organization, Person, Region
 
 # The seed articles, by file-name prefix.
 SEEDS: dict[str, str] = {
@@ -457,3 +466,130 @@ async def load(session: AsyncSession) -> DemoResult:
             person_id=ids[m.person], org_id=ids[m.org], role=m.role, title=m.title))
     await session.flush()
     return DemoResult(organizations=len(ORGS), people=len(PEOPLE), memberships=len(MEMBERSHIPS), ids=ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# Demo accounts: one per role, so a visitor of the embedded default can try every part of the web app.
+# The passwords are fixed and published (README): these accounts exist only beside the demo data, and are
+# refused in production.
+
+
+class DemoAccountsRefused(Exception):
+    """Demo accounts are not made here (production, or a registry without the demo organizations)."""
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    login: str
+    password: str
+    role: Role
+    display_name: str
+    org: str | None = None  # the demo organization the account speaks for
+
+
+DEMO_ACCOUNTS: tuple[AccountSpec, ...] = (
+    AccountSpec("demo.admin", "ashyq-demo-admin", Role.admin, "Администратор (демо)"),
+    # A coordinator at the university centre that ran the round table of seeds 000/001.
+    AccountSpec("demo.coordinator", "ashyq-demo-coordinator", Role.coordinator, "Координатор ВКТУ (демо)",
+                "org:vktu"),
+    # The akimat the round table and the forum addressed their recommendations to (seeds 000-002).
+    AccountSpec("demo.akimat", "ashyq-demo-akimat", Role.representative, "Представитель акимата ВКО (демо)",
+                "org:akimat_vko"),
+    # A member of the capital's public council of the dialogue platforms (seed 003).
+    AccountSpec("demo.council", "ashyq-demo-council", Role.member, "Член Общественного совета г. Астаны (демо)",
+                "org:astana_public_council"),
+)
+DEMO_API_KEY_NAME = "Демо: информационная система акимата ВКО"
+DEMO_API_KEY_ORG = "org:akimat_vko"
+DEMO_API_KEY_SCOPES = (Scope.read, Scope.answer)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    login: str
+    role: Role
+    organization: str | None
+    password: str | None  # None: the demo password no longer opens the account (changed, or it is disabled)
+    note: str = ""
+
+
+@dataclass
+class DemoAccounts:
+    accounts: list[DemoAccount]
+    created: list[str]
+    api_key_name: str
+    api_key_organization: str
+    api_key_scopes: tuple[Scope, ...]
+    api_key_prefix: str | None = None
+    api_key: str | None = None  # the secret: only when this call created the key (shown once)
+
+
+async def _opens(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(accounts.PASSWORDS.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def _demo_org_ids(session: AsyncSession, keys: set[str]) -> dict[str, int]:
+    """The demo organizations by key, found by their Russian names (for a registry loaded on an earlier run)."""
+    specs = {spec.key: spec for spec in ORGS if spec.key in keys}
+    rows = await session.exec(select(Organization).where(
+        col(Organization.name_ru).in_([s.names.ru for s in specs.values()]),
+        col(Organization.is_archived).is_(False)).order_by(col(Organization.id)))
+    by_name: dict[str, int] = {}
+    for org in rows:
+        by_name.setdefault(org.name_ru, org.id or 0)
+    missing = [key for key, spec in specs.items() if spec.names.ru not in by_name]
+    if missing:
+        raise DemoAccountsRefused("the registry does not hold the demo organizations "
+                                  f"({', '.join(sorted(missing))}); load the demo data first")
+    return {key: by_name[spec.names.ru] for key, spec in specs.items()}
+
+
+async def load_accounts(session: AsyncSession, *, environment: str,
+                        ids: dict[str, int] | None = None) -> DemoAccounts:
+    """Make the demo accounts and the akimat's demo API key that are missing; flush, never commit.
+
+    Idempotent: an existing account is left as it is (its password is checked, so the table printed from the
+    result tells whether the demo password still opens it). The API key's secret is returned only by the call
+    that creates it; afterwards only its prefix is known.
+    """
+    if environment == "production":
+        raise DemoAccountsRefused("demo accounts, whose passwords are published, are never made in production")
+    wanted = {spec.org for spec in DEMO_ACCOUNTS if spec.org} | {DEMO_API_KEY_ORG}
+    org_ids = {key: ids[key] for key in wanted if ids and key in ids}
+    if len(org_ids) < len(wanted):
+        org_ids = await _demo_org_ids(session, wanted)
+    names = {org.id: org.name_ru for org in await session.exec(
+        select(Organization).where(col(Organization.id).in_(list(org_ids.values()))))}
+    result = DemoAccounts(accounts=[], created=[], api_key_name=DEMO_API_KEY_NAME,
+                          api_key_organization=names[org_ids[DEMO_API_KEY_ORG]], api_key_scopes=DEMO_API_KEY_SCOPES)
+    for spec in DEMO_ACCOUNTS:
+        org_id = org_ids[spec.org] if spec.org else None
+        account = (await session.exec(select(Account).where(col(Account.login) == spec.login))).first()
+        if account is None:
+            await accounts.create_account(session, AccountCreate(
+                login=spec.login, password=spec.password, display_name=spec.display_name, roles=[spec.role],
+                org_ids=[org_id] if org_id else []))
+            result.created.append(spec.login)
+            password: str | None = spec.password
+            note = ""
+        elif account.is_disabled:
+            password, note = None, "disabled"
+        elif await _opens(account.password_hash, spec.password):
+            password, note = spec.password, ""
+        else:
+            password, note = None, "password changed"
+        result.accounts.append(DemoAccount(login=spec.login, role=spec.role,
+                                           organization=names.get(org_id) if org_id else None,
+                                           password=password, note=note))
+    key = (await session.exec(select(ApiKey).where(col(ApiKey.name) == DEMO_API_KEY_NAME)
+                              .order_by(col(ApiKey.id)))).first()
+    if key is None:
+        key, secret = await accounts.create_api_key(session, ApiKeyCreate(
+            name=DEMO_API_KEY_NAME, org_id=org_ids[DEMO_API_KEY_ORG], scopes=list(DEMO_API_KEY_SCOPES)), None)
+        result.api_key = secret
+    result.api_key_prefix = key.prefix
+    await session.flush()
+    return result

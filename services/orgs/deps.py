@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from services.common.deps import (  # noqa: F401 - re-exported for the routers
+from services.common.deps import (
     AdminDep,
     EditorDep,
     LanguageDep,
@@ -19,6 +19,9 @@ from services.orgs import service
 from services.orgs.db import idempotency
 from services.orgs.models import Membership, Organization, Person
 from services.orgs.settings import OrgsSettings
+
+# Re-exported for the routers, beside this module's own dependencies.
+__all__ = ["AdminDep", "EditorDep", "LanguageDep", "MaybeActorDep", "SessionDep", "idempotency_dependency"]
 
 
 def get_settings(request: Request) -> OrgsSettings:

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col
 
-from services.common.db import get_by_id, kato_condition, today_kz, utcnow
+from services.common.db import AsyncSession, get_by_id, kato_condition, today_kz, utcnow
 from services.common.pagination import after, decode_cursor, encode_cursor
 from services.common.problems import field_error
 from services.common.text import fold, like_escape, search_document
@@ -37,8 +37,8 @@ async def by_ids(session: AsyncSession, model: type[_Row], ids: Iterable[int | N
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = (await session.exec(select(model).where(model.id.in_(wanted)))).scalars()  # type: ignore[attr-defined]
-    return {row.id: row for row in rows}  # type: ignore[attr-defined]
+    rows = (await session.exec(select(model).where(col(model.id).in_(wanted)))).scalars()
+    return {row.id: row for row in rows if row.id is not None}
 
 
 async def batch(session: AsyncSession, model: type[_Row], ids: Sequence[int]) -> tuple[list[_Row], list[int]]:
@@ -74,7 +74,7 @@ def org_is_active(org: Organization, today: date | None = None) -> bool:
 def org_read(org: Organization, topics: Sequence[str], language: str) -> c.OrgRead:
     names = org_names(org)
     return c.OrgRead.model_construct(
-        id=org.id, kind=c.OrgKind(org.kind), level=c.OrgLevel(org.level), region_code=org.region_code,
+        id=org.id or 0, kind=c.OrgKind(org.kind), level=c.OrgLevel(org.level), region_code=org.region_code,
         parent_id=org.parent_id, attached_to_id=org.attached_to_id, names=names, name=pick(names, language),
         short_name=org.short_name, other_names=list(org.other_names or []), bin=org.bin, topics=list(topics),
         contacts=c.OrgContacts.model_construct(website=org.website, email=org.email, phone=org.phone,
@@ -90,7 +90,7 @@ async def topics_of(session: AsyncSession, org_ids: Iterable[int]) -> dict[int, 
     out: dict[int, list[str]] = defaultdict(list)
     if not ids:
         return out
-    rows = await session.exec(select(OrgTopic.org_id, OrgTopic.label).where(OrgTopic.org_id.in_(ids)))  # type: ignore[attr-defined]
+    rows = await session.exec(select(col(OrgTopic.org_id), col(OrgTopic.label)).where(col(OrgTopic.org_id).in_(ids)))
     for org_id, label in rows:
         out[org_id].append(label)
     for labels in out.values():  # sorted here, not in SQL: collations differ between the databases
@@ -113,7 +113,7 @@ def person_read(person: Person, *, with_contacts: bool) -> c.PersonRead:
         if with_contacts else None
     )
     return c.PersonRead.model_construct(
-        id=person.id, family_name=person.family_name, given_name=person.given_name,
+        id=person.id or 0, family_name=person.family_name, given_name=person.given_name,
         patronymic=person.patronymic, name_kk=person.name_kk, name_en=person.name_en,
         honorific=person.honorific, position=person.position, full_name=person_full_name(person),
         is_archived=person.is_archived, version=person.version, contacts=contacts,
@@ -140,7 +140,7 @@ async def membership_reads(
         org = orgs[m.org_id]
         behalf = orgs.get(m.on_behalf_of_id) if m.on_behalf_of_id else None
         out.append(c.MembershipRead.model_construct(
-            id=m.id, person_id=m.person_id, org_id=m.org_id, role=c.MembershipRole(m.role), title=m.title,
+            id=m.id or 0, person_id=m.person_id, org_id=m.org_id, role=c.MembershipRole(m.role), title=m.title,
             on_behalf_of_id=m.on_behalf_of_id, start_on=m.start_on, end_on=m.end_on,
             is_current=membership_is_current(m, today), version=m.version,
             person_name=person_full_name(people[m.person_id]), org_name=pick(org_names(org), language),
@@ -210,13 +210,13 @@ async def list_regions(
 ) -> tuple[list[Region], str | None]:
     query = select(Region)
     if parent_code:
-        query = query.where(Region.parent_code == parent_code)
+        query = query.where(col(Region.parent_code) == parent_code)
     elif top_level:
-        query = query.where(Region.parent_code.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(Region.parent_code).is_(None))
     if cursor:
         (last,) = decode_cursor(cursor, 1, [str])
-        query = query.where(Region.code > last)
-    rows = list((await session.exec(query.order_by(Region.code).limit(limit + 1))).scalars())
+        query = query.where(col(Region.code) > last)
+    rows = list((await session.exec(query.order_by(col(Region.code)).limit(limit + 1))).scalars())
     next_cursor = encode_cursor([rows[limit - 1].code]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
@@ -291,7 +291,7 @@ async def _is_descendant(session: AsyncSession, candidate: Organization, ancesto
 async def _check_bin_free(session: AsyncSession, bin_value: str | None, own_id: int | None) -> None:
     if not bin_value:
         return
-    existing = (await session.exec(select(Organization.id).where(Organization.bin == bin_value))).first()
+    existing = (await session.exec(select(col(Organization.id)).where(col(Organization.bin) == bin_value))).first()
     if existing is not None and existing[0] != own_id:
         raise DuplicateBin(f"BIN {bin_value} belongs to organization {existing[0]}.",
                            errors=[field_error("bin", "already registered")], existing_id=existing[0])
@@ -314,7 +314,7 @@ def unique_topics(labels: Iterable[str]) -> dict[str, str]:
 
 async def _set_topics(session: AsyncSession, org: Organization, labels: Sequence[str]) -> None:
     assert org.id is not None
-    for row in (await session.exec(select(OrgTopic).where(OrgTopic.org_id == org.id))).scalars():
+    for row in (await session.exec(select(OrgTopic).where(col(OrgTopic.org_id) == org.id))).scalars():
         await session.delete(row)
     await session.flush()
     session.add_all(OrgTopic(org_id=org.id, topic=key, label=label) for key, label in unique_topics(labels).items())
@@ -414,22 +414,22 @@ async def list_orgs(
     query = select(Organization)
     conditions: list[ColumnElement[bool]] = []
     if not filters.include_archived:
-        conditions.append(Organization.is_archived.is_(False))  # type: ignore[attr-defined]
+        conditions.append(col(Organization.is_archived).is_(False))
     if filters.kind:
-        conditions.append(Organization.kind.in_([k.value for k in filters.kind]))  # type: ignore[attr-defined]
+        conditions.append(col(Organization.kind).in_([k.value for k in filters.kind]))
     if filters.level:
-        conditions.append(Organization.level == filters.level.value)  # type: ignore[arg-type]
+        conditions.append(col(Organization.level) == filters.level.value)
     if filters.region:
-        conditions.append(kato_condition(Organization.region_code, filters.region))
+        conditions.append(kato_condition(col(Organization.region_code), filters.region))
     if filters.parent_id is not None:
-        conditions.append(Organization.parent_id == filters.parent_id)  # type: ignore[arg-type]
+        conditions.append(col(Organization.parent_id) == filters.parent_id)
     if filters.attached_to_id is not None:
-        conditions.append(Organization.attached_to_id == filters.attached_to_id)  # type: ignore[arg-type]
+        conditions.append(col(Organization.attached_to_id) == filters.attached_to_id)
     if filters.topic:
-        conditions.append(Organization.id.in_(  # type: ignore[union-attr]
-            select(OrgTopic.org_id).where(OrgTopic.topic == topic_key(filters.topic))))
-    order: list[Any] = [Organization.sort_name, Organization.id]
-    searched = search_condition(Organization.search_text, filters.q) if filters.q else None
+        conditions.append(col(Organization.id).in_(
+            select(col(OrgTopic.org_id)).where(col(OrgTopic.topic) == topic_key(filters.topic))))
+    order: list[Any] = [col(Organization.sort_name), col(Organization.id)]
+    searched = search_condition(col(Organization.search_text), filters.q) if filters.q else None
     if searched is not None:
         condition, rank = searched
         conditions.append(condition)
@@ -439,8 +439,7 @@ async def list_orgs(
         conditions.append(after(order, decode_cursor(cursor, len(order), key_types)))
     query = query.where(*conditions).order_by(*order).limit(limit + 1)
     if searched is not None:
-        query = query.add_columns(searched[1])
-        rows = (await session.exec(query)).all()
+        rows = (await session.exec(query.add_columns(searched[1]))).all()
         orgs = [r[0] for r in rows]
         ranks = [r[1] for r in rows]
     else:
@@ -462,15 +461,15 @@ async def org_members(
     session: AsyncSession, org: Organization,
 ) -> tuple[list[Membership], list[Membership], list[Organization]]:
     memberships = list((await session.exec(
-        select(Membership).where(Membership.org_id == org.id)
-        .order_by(Membership.end_on.desc().nulls_first(), Membership.start_on, Membership.id)  # type: ignore[union-attr]
+        select(Membership).where(col(Membership.org_id) == org.id)
+        .order_by(col(Membership.end_on).desc().nulls_first(), col(Membership.start_on), col(Membership.id))
     )).scalars())
     today = today_kz()
     current = [m for m in memberships if membership_is_current(m, today)]
     former = [m for m in memberships if not membership_is_current(m, today) and (m.end_on and m.end_on < today)]
     children = list((await session.exec(
-        select(Organization).where(Organization.parent_id == org.id, Organization.is_archived.is_(False))  # type: ignore[attr-defined]
-        .order_by(Organization.sort_name, Organization.id).limit(500)
+        select(Organization).where(col(Organization.parent_id) == org.id, col(Organization.is_archived).is_(False))
+        .order_by(col(Organization.sort_name), col(Organization.id)).limit(500)
     )).scalars())
     return current, former, children
 
@@ -489,17 +488,18 @@ async def composition_checks(
     today = today or today_kz()
     ids = [x.id for x in councils]
     memberships: dict[int, list[Membership]] = defaultdict(list)
-    rows = (await session.exec(select(Membership).where(Membership.org_id.in_(ids)))).scalars() if ids else []  # type: ignore[union-attr,attr-defined]
+    rows: Iterable[Membership] = (
+        (await session.exec(select(Membership).where(col(Membership.org_id).in_(ids)))).scalars() if ids else [])
     for m in rows:
         if membership_is_current(m, today):
             memberships[m.org_id].append(m)
     behalf_ids = {m.on_behalf_of_id for ms in memberships.values() for m in ms if m.on_behalf_of_id}
-    behalf: dict[int | None, Organization] = dict(await by_ids(session, Organization, behalf_ids))
+    behalf = await by_ids(session, Organization, behalf_ids)
     return [_check_council(x, memberships.get(x.id or 0, []), behalf, settings, language, today) for x in councils]
 
 
 def _check_council(
-    council: Organization, members: list[Membership], behalf: dict[int | None, Organization],
+    council: Organization, members: list[Membership], behalf: dict[int, Organization],
     settings: OrgsSettings, language: str, today: date,
 ) -> c.CompositionCheck:
     findings: list[c.CompositionFinding] = []
@@ -509,7 +509,7 @@ def _check_council(
     size = len(person_ids)
 
     def is_state(m: Membership) -> bool:
-        org = behalf.get(m.on_behalf_of_id)
+        org = behalf.get(m.on_behalf_of_id) if m.on_behalf_of_id is not None else None
         return org is not None and org.kind == c.OrgKind.state_body
 
     state_people = {m.person_id for m in members if is_state(m)}
@@ -528,7 +528,7 @@ def _check_council(
             person_ids=sorted(state_people)))
     by_ngo: dict[int, set[int]] = defaultdict(set)
     for m in members:
-        org = behalf.get(m.on_behalf_of_id)
+        org = behalf.get(m.on_behalf_of_id) if m.on_behalf_of_id is not None else None
         if org is not None and org.kind != c.OrgKind.state_body and org.id is not None:
             by_ngo[org.id].add(m.person_id)
     for org_id, people in sorted(by_ngo.items()):
@@ -598,7 +598,7 @@ def _apply_person_fields(person: Person, fields: dict[str, Any]) -> None:
 async def _check_iin_free(session: AsyncSession, person: Person) -> None:
     if not person.iin:
         return
-    existing = (await session.exec(select(Person.id).where(Person.iin == person.iin))).first()
+    existing = (await session.exec(select(col(Person.id)).where(col(Person.iin) == person.iin))).first()
     if existing is not None and existing[0] != person.id:
         # The message names neither the IIN nor the other person: both are personal data.
         raise DuplicateRecord("Another person has this IIN.",
@@ -643,11 +643,11 @@ async def list_people(
 ) -> tuple[list[Person], str | None]:
     conditions: list[ColumnElement[bool]] = []
     if not include_archived:
-        conditions.append(Person.is_archived.is_(False))  # type: ignore[attr-defined]
+        conditions.append(col(Person.is_archived).is_(False))
     if org_id is not None:
-        conditions.append(Person.id.in_(select(Membership.person_id).where(Membership.org_id == org_id)))  # type: ignore[union-attr]
-    order: list[Any] = [Person.sort_name, Person.id]
-    searched = search_condition(Person.search_text, q) if q else None
+        conditions.append(col(Person.id).in_(select(col(Membership.person_id)).where(col(Membership.org_id) == org_id)))
+    order: list[Any] = [col(Person.sort_name), col(Person.id)]
+    searched = search_condition(col(Person.search_text), q) if q else None
     if searched is not None:
         conditions.append(searched[0])
         order = [searched[1], *order]
@@ -741,23 +741,23 @@ async def list_memberships(
 ) -> tuple[list[Membership], str | None]:
     conditions: list[ColumnElement[bool]] = []
     if person_id is not None:
-        conditions.append(Membership.person_id == person_id)  # type: ignore[arg-type]
+        conditions.append(col(Membership.person_id) == person_id)
     if org_id is not None:
-        conditions.append(Membership.org_id == org_id)  # type: ignore[arg-type]
+        conditions.append(col(Membership.org_id) == org_id)
     if role is not None:
-        conditions.append(Membership.role == role.value)  # type: ignore[arg-type]
+        conditions.append(col(Membership.role) == role.value)
     if current is not None:
         today = today_kz()
         is_current = and_(
-            or_(Membership.start_on.is_(None), Membership.start_on <= today),  # type: ignore[union-attr,operator]
-            or_(Membership.end_on.is_(None), Membership.end_on >= today),  # type: ignore[union-attr,operator]
+            or_(col(Membership.start_on).is_(None), col(Membership.start_on) <= today),
+            or_(col(Membership.end_on).is_(None), col(Membership.end_on) >= today),
         )
         conditions.append(is_current if current else ~is_current)
     if cursor:
         (last,) = decode_cursor(cursor, 1, [int])
-        conditions.append(Membership.id > last)  # type: ignore[operator]
+        conditions.append(col(Membership.id) > last)
     rows = list((await session.exec(
-        select(Membership).where(*conditions).order_by(Membership.id).limit(limit + 1))).scalars())  # type: ignore[arg-type]
+        select(Membership).where(*conditions).order_by(col(Membership.id)).limit(limit + 1))).scalars())
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 

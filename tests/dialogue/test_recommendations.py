@@ -555,3 +555,19 @@ class TestBadInput:
         r = await dialogue.post("/v1/recommendations", json=body, headers=coordinator)
         assert error_fields(problem(r, 422)) == {field}
         assert await all_pages(dialogue, "/v1/recommendations", headers=coordinator) == []
+
+
+class TestOpenApi:
+    def test_the_errors_of_answering_are_documented(self):
+        """The answer routes refuse anyone but the addressee's representatives (403), and routes that ask the
+        registry answer 503 when it is down: both are in the OpenAPI document, as problem+json."""
+        from services.dialogue.app import create_app
+
+        paths = create_app().openapi()["paths"]
+        for path in ("/v1/recommendations/{recommendation_id}/responses",
+                     "/v1/recommendations/{recommendation_id}/progress",
+                     "/v1/action-plans/{plan_id}/items/{item_id}/reports"):
+            responses = paths[path]["post"]["responses"]
+            assert {"401", "403", "404", "409", "422"} <= set(responses), path
+            assert "application/problem+json" in responses["403"]["content"]
+        assert "503" in paths["/v1/recommendations"]["post"]["responses"]

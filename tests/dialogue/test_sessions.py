@@ -458,6 +458,14 @@ class TestBadInput:
         for query in ({"organizer_id": big}, {"parent_id": big}):
             assert set(query) <= error_fields(problem(await dialogue.get("/v1/sessions", params=query), 422))
 
+    async def test_text_with_the_nul_character_is_refused_not_a_crash(self, dialogue, coordinator):
+        # PostgreSQL cannot store U+0000 (the insert failed: 500); refused as bad input on both backends.
+        body = {"kind": "round_table", "title": {"ru": "Круглый\x00стол"}, "venue": "ВКТУ",
+                "starts_at": "2025-10-14T10:00:00+05:00"}
+        problem(await dialogue.post("/v1/sessions", json=body, headers=coordinator), 422)
+        assert (await dialogue.get("/v1/sessions", params={"q": "стол\x00"})).status_code == 200  # folded away
+        assert (await dialogue.get("/v1/sessions", headers=coordinator)).json()["items"] == []
+
     @pytest.mark.parametrize("field", ["parent_id", "organizer_ids"])
     async def test_a_reference_beyond_the_id_range_is_refused(self, orgs, dialogue, coordinator, field):
         body = {"kind": "breakout", "title": {"ru": "Юрта"}, "venue": "Этнодеревня",
@@ -486,6 +494,22 @@ class TestBadInput:
         assert error_fields(problem(r, 422)) == {"cursor"}
         r = await dialogue.get("/v1/events", params={"cursor": forged_cursor(*values)}, headers=admin)
         assert error_fields(problem(r, 422)) == {"cursor"}
+
+
+class TestWhoMayChangeADraft:
+    async def test_the_role_is_checked_before_the_draft_is_looked_up(self, dialogue):
+        """Drafts are hidden from non-editors, but a write is refused for who is asking (401/403), found by the
+        authorization matrix: the lookup used to run first and answer 404 to a caller who may not write at all."""
+        draft = await create_session(dialogue, agenda=["Открытие"])
+        path = f"/v1/sessions/{draft['id']}"
+        etag = {"If-Match": f'"{draft["id"]}.{draft["version"]}"'}
+        problem(await dialogue.patch(path, json={"venue": "Дом дружбы"}, headers=etag), 401)
+        problem(await dialogue.patch(path, json={"venue": "Дом дружбы"}, headers={**as_member(3), **etag}), 403)
+        problem(await dialogue.post(f"{path}/agenda", json={"title": "Разное"}, headers=as_member(3)), 403)
+        problem(await dialogue.get(f"{path}/participants"), 401)
+        problem(await dialogue.get(path, headers=as_member(3)), 404)  # reading still hides the draft
+        agenda = (await dialogue.get(f"{path}/agenda", headers=as_coordinator())).json()
+        assert [i["title"] for i in agenda] == ["Открытие"]
 
 
 class TestOrganizers:

@@ -9,7 +9,14 @@ from standardwebhooks.webhooks import Webhook
 
 from services.contracts.auth import Role
 from tests.conftest import actor_headers
-from tests.dialogue.helpers import as_admin, as_coordinator, problem, sent_recommendation, state_body
+from tests.dialogue.helpers import (
+    BEYOND_ID_RANGE,
+    as_admin,
+    as_coordinator,
+    problem,
+    sent_recommendation,
+    state_body,
+)
 from tests.dialogue.outbound import webhook_receiver, workers
 
 
@@ -71,6 +78,21 @@ class TestSubscriptions:
                                                                  "event_types": ["everything"]},
                                            headers=as_admin()), 422)
         assert body["errors"][0]["field"].startswith("event_types")
+
+    @pytest.mark.parametrize("owner", ["owner_org_id", "owner_api_key_id"])
+    async def test_an_owner_id_beyond_the_id_range_is_a_validation_error(self, dialogue, allow_loopback, owner):
+        # Found by the contract fuzzer: the id went to a 32-bit column and PostgreSQL failed the insert (500).
+        body = problem(await dialogue.post("/v1/webhooks", headers=as_admin(), json={
+            "url": "http://127.0.0.1/h", "event_types": ["recommendation.sent"], owner: BEYOND_ID_RANGE}), 422)
+        assert [e["field"] for e in body["errors"]] == [owner]
+        assert (await dialogue.get("/v1/webhooks", headers=as_admin())).json()["items"] == []
+
+    async def test_the_role_is_checked_before_the_lookup(self, dialogue):
+        """A caller without the role cannot tell which subscription ids exist: 401/403 before any 404."""
+        problem(await dialogue.get("/v1/webhooks/999"), 401)
+        problem(await dialogue.delete("/v1/webhooks/999", headers=as_coordinator()), 403)
+        problem(await dialogue.get("/v1/webhooks/999/deliveries", headers=as_coordinator()), 403)
+        problem(await dialogue.get("/v1/webhooks/999", headers=as_admin()), 404)
 
     async def test_delete_needs_if_match_and_keeps_the_log(self, dialogue, allow_loopback):
         created = await subscribe(dialogue, "http://127.0.0.1/h")

@@ -124,3 +124,15 @@ class TestRateLimit:
         assert r.status_code == 429
         assert "Слишком много попыток входа" in r.text
         assert f'value="{login}"' in r.text
+
+    async def test_successful_sign_ins_do_not_use_up_the_limit(self, gateway, orgs, login):
+        """Colleagues behind one address sign in one after another: only failures count."""
+        await create_account(orgs, login, PASSWORD)
+        limit = gateway.app.state.settings.login_attempts_per_minute
+        for _ in range(limit + 2):
+            r = await sign_in(gateway, login, PASSWORD)
+            assert r.status_code == 303, r.status_code
+            r = await gateway.post("/logout", data={"csrf_token": csrf_token((await gateway.get("/")).text)})
+            assert r.status_code == 303, r.status_code
+        r = await sign_in(gateway, login, "wrong password!")
+        assert r.status_code == 401  # failures are still counted from zero: the first one is not yet refused

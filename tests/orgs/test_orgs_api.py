@@ -555,6 +555,14 @@ class TestWriteAuthorization:
     async def test_write_with_invalid_token_is_401(self, orgs, existing, write, token):
         assert_problem(await self.attempt(orgs, write, existing, INVALID_TOKENS[token]()), 401)
 
+    @pytest.mark.parametrize("write", ["update", "archive"])
+    async def test_the_role_is_checked_before_the_lookup(self, orgs, write):
+        """Without the role a caller cannot probe ids: 401/403 whether the record exists or not, never 404."""
+        missing = (999_999, '"999999.1"')
+        assert_problem(await self.attempt(orgs, write, missing, {}), 401)
+        assert_problem(await self.attempt(orgs, write, missing, actor_headers(Role.member)), 403)
+        assert_problem(await self.attempt(orgs, write, missing, actor_headers(Role.coordinator)), 404)
+
     async def test_refused_writes_change_nothing(self, orgs, existing):
         for headers in ({}, actor_headers(Role.member), token_for(Role.admin, ttl_seconds=-60)):
             for write in self.WRITES:
@@ -651,6 +659,17 @@ class TestProblemDetails:
                                    headers={**coordinator, "Content-Type": "application/json"})
         assert_problem(response, 422)
 
+    async def test_text_with_the_nul_character_is_422_and_writes_nothing(self, orgs, coordinator):
+        """Found by the contract fuzzer: PostgreSQL cannot store or compare U+0000, so the query failed (500);
+        SQLite stored it. Now refused the same on both, wherever the text comes from."""
+        assert_problem(await orgs.post("/v1/orgs", json=ngo("ОО\x00«Ашық»"), headers=coordinator), 422)
+        assert_problem(await orgs.get("/v1/regions/63%00"), 422)
+        response = await orgs.post("/v1/auth/login", json={"login": "aigerim\x00", "password": "x" * 12},
+                                   headers=actor_headers(Role.service))
+        assert_problem(response, 422)
+        assert await list_all(orgs, include_archived=True) == []
+        await create(orgs, coordinator, ngo("ОО «Ашық қоғам»"))  # the connection is fine afterwards
+
     async def test_validation_problem_names_every_bad_field(self, orgs, coordinator):
         response = await orgs.post("/v1/orgs", headers=coordinator, json={
             "kind": "club", "level": "regional", "names": {"ru": ""}, "bin": WRONG_CHECK_DIGIT_BIN})
@@ -702,3 +721,36 @@ class TestConcurrentWrites:
             for n in range(5)))
         assert [r.status_code for r in responses] == [201] * 5, [r.text for r in responses]
         assert len(await list_all(orgs)) == 5
+
+
+class TestOpenApiDocumentsProblems:
+    """The OpenAPI document names every error a route answers, as problem+json (found by the contract fuzzer:
+    only 422 was documented, as FastAPI's own JSON body, which the service never sends)."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def openapi(cls):
+        from services.orgs.app import create_app
+
+        return create_app().openapi()
+
+    def test_every_error_response_is_a_problem(self, openapi):
+        assert "HTTPValidationError" not in openapi["components"]["schemas"]
+        for path, item in openapi["paths"].items():
+            for method, operation in item.items():
+                for status, response in operation["responses"].items():
+                    if int(status) >= 400:
+                        assert response["content"] == {
+                            PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}, (method, path)
+
+    def test_errors_follow_what_the_route_is_made_of(self, openapi):
+        def statuses(method: str, path: str) -> set[str]:
+            return set(openapi["paths"][path][method]["responses"])
+
+        assert {"404", "422", "401", "403", "409", "412", "428"} <= statuses("patch", "/v1/orgs/{org_id}")
+        assert "404" in statuses("get", "/v1/orgs/{org_id}")
+        assert not {"401", "403", "409"} & statuses("get", "/v1/orgs/{org_id}")
+        assert {"401", "403"} <= statuses("post", "/v1/auth/login")
+        assert {"413", "422"} <= statuses("post", "/v1/orgs/import")
+        problem = openapi["components"]["schemas"]["Problem"]
+        assert {"type", "title", "status", "detail", "errors"} <= set(problem["properties"])

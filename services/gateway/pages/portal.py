@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -17,7 +17,7 @@ from services.gateway.errors import PageNotFound
 from services.gateway.i18n import ALMATY
 from services.gateway.pages.common import choice, choices, cursor, kato, orgs_by_id, positive_int, region_names, text
 from services.gateway.pages.common import top_regions as load_top_regions
-from services.gateway.responsiveness import ranked, responsiveness
+from services.gateway.responsiveness import Responsiveness, ranked
 from services.gateway.upstream import UpstreamProblem
 
 router = APIRouter()
@@ -59,23 +59,25 @@ async def _not_found_is_none(awaitable: Any) -> Any:
 
 @router.get("/")
 async def home(page: PageDep) -> Response:
-    sessions, answered, sent = await asyncio.gather(
+    # The figures are counted by the dialogue service over every recommendation; only five of the overdue
+    # ones are read, oldest deadline first.
+    sessions, answered, figures, overdue = await asyncio.gather(
         page.soft(page.dialogue.list_sessions(limit=30), None),
         page.soft(page.dialogue.list_recommendations(status=ANSWERED, order="recent", limit=5), None),
-        page.soft(page.dialogue.all_recommendations(status=["sent", *ANSWERED]), None),
+        page.soft(page.dialogue.responsiveness(limit=10), None),
+        page.soft(page.dialogue.list_recommendations(overdue=True, order="deadline", limit=5), None),
     )
     latest = [s for s in sessions.items if s.parent_id is None][:5] if sessions else None
-    table = ranked(responsiveness(sent))[:10] if sent is not None else None
-    overdue = [r for r in sent if r.is_overdue] if sent is not None else None
-    longest_overdue = sorted(overdue or [], key=lambda r: (r.response_due_on or date.max, r.id))[:5]
+    table = ranked({b.org_id: Responsiveness(**b.model_dump()) for b in figures.bodies}) if figures else None
+    longest_overdue = overdue.items if overdue else []
     ids = {o for s in latest or [] for o in s.organizer_ids}
     ids |= {a.org_id for r in [*(answered.items if answered else []), *longest_overdue] for a in r.addressees}
     ids |= {row.org_id for row in table or []}
     orgs = await orgs_by_id(page, ids)
     return page.render("home.html", {
         "sessions": latest, "answered": answered.items if answered else None, "table": table,
-        "sent_count": len(sent) if sent is not None else None,
-        "overdue_count": len(overdue) if overdue is not None else None, "longest_overdue": longest_overdue,
+        "sent_count": figures.sent if figures else None,
+        "overdue_count": figures.overdue if figures else None, "longest_overdue": longest_overdue,
         "orgs": orgs,
     })
 

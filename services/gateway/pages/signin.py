@@ -52,19 +52,24 @@ async def login(page: PageDep, request: Request, login: Annotated[str, Form(max_
     if not login.strip() or not password:
         return again(_("Enter your login and password."), 422)
     address = client_address(request)
-    wait = request.app.state.login_limiter.hit(f"ip:{address}", f"login:{address}:{login.strip().lower()}")
+    limiter = request.app.state.login_limiter
+    keys = (f"ip:{address}", f"login:{address}:{login.strip().lower()}")
+    wait = limiter.wait(*keys)
     if wait is not None:
         seconds = max(1, math.ceil(wait))
         return again(ngettext("Too many sign-in attempts. Try again in %(num)s second.",
                               "Too many sign-in attempts. Try again in %(num)s seconds.", seconds), 429)
+    limiter.record(*keys)  # counted before trying, so parallel guesses count; taken back if it succeeds
     try:
         session = await page.orgs.login(login.strip(), password)
     except UpstreamUnavailable as exc:
+        limiter.forgive(*keys)
         return again(unavailable_message(exc.service), 503)
     except UpstreamProblem as exc:
         if exc.status in (400, 401, 403, 404, 422):
             return again(_("Wrong login or password, or the account is disabled."), 401)
         raise
+    limiter.forgive(*keys)
     if not session.token:
         return again(_("Sign-in is temporarily unavailable."), 503)
     request.session[SESSION_KEY] = session.token
