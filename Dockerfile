@@ -44,7 +44,7 @@ RUN python3 -c 'import tomllib; print("\n".join(tomllib.load(open("/project/pypr
 FROM ${BASE_IMAGE} AS runtime
 # WeasyPrint's Pango and HarfBuzz, and serif fonts with every Kazakh letter (protocol PDFs); a base image made
 # by scripts/build-image.sh has them already, so no package is fetched there.
-ARG RUNTIME_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 tzdata ca-certificates"
+ARG RUNTIME_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 tzdata ca-certificates postgresql-client"
 RUN if ! dpkg -s $RUNTIME_PACKAGES >/dev/null 2>&1; then \
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $RUNTIME_PACKAGES \
       && rm -rf /var/lib/apt/lists/*; \

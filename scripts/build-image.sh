@@ -26,7 +26,7 @@ DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 OFFLINE=build/offline
 # What the runtime needs from Debian besides Python: WeasyPrint's Pango and HarfBuzz, serif fonts that cover
 # every Kazakh letter (see README: Documents). The Dockerfile installs the same list when the base lacks it.
-BASE_PACKAGES=python3,python3-venv,ca-certificates,tzdata,libpango-1.0-0,libpangoft2-1.0-0,libharfbuzz-subset0,fonts-dejavu-core,fonts-liberation2
+BASE_PACKAGES=python3,python3-venv,ca-certificates,tzdata,libpango-1.0-0,libpangoft2-1.0-0,libharfbuzz-subset0,fonts-dejavu-core,fonts-liberation2,postgresql-client
 
 log() { printf '\n==> %s\n' "$*"; }
 seconds() { date +%s; }

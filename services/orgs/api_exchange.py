@@ -122,7 +122,10 @@ CSV_BODY: dict[str, Any] = {
     description="Columns as in GET /v1/orgs/export.csv, in any order; `id` empty creates, a number updates. "
                 "`parent`/`attached_to` name an organization by id or BIN (also a BIN of another row of the "
                 "file). With bad rows a dry run answers 200 and a commit 422, both listing every bad line.",
-    responses={413: {"description": "The file is too large"}, 422: {"description": "Some rows are invalid"}},
+    responses={400: {"description": "The multipart upload is malformed"},
+               413: {"description": "The file is too large"},
+               415: {"description": "Neither text/csv nor multipart/form-data"},
+               422: {"description": "Some rows are invalid"}},
 )
 async def import_orgs(
     request: Request, session: SessionDep, settings: SettingsDep, _: EditorDep,
