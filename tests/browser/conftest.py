@@ -2,6 +2,9 @@
 `ashyq up` use, on the test backend (SQLite and PostgreSQL), with the demo data; Debian's Chromium driven by
 Playwright (never a downloaded browser).
 
+The browser and the processes live as long as this package's tests (package scope): Playwright's sync API keeps
+an event loop running in the main thread, which the asynchronous tests of the other packages need for their own.
+
 Screenshots land in build/screenshots/<backend>/ (or $ASHYQ_SCREENSHOTS), to be looked at.
 """
 
@@ -79,7 +82,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], stack: Stack, timeou
     raise RuntimeError(f"{url} was not ready within {timeout:.0f} s\n{stack.log_tail()}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(databases: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("stack")
     ports = {name: free_port() for name in SERVICES}
@@ -118,13 +121,13 @@ def stack(databases: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     yield chromium
