@@ -240,6 +240,7 @@ class DialogueClient:
 
     async def participants(self, session_id: int, *, q: str | None = None, limit: int = PAGE,
                            cursor: str | None = None) -> d.ParticipantPage:
+        """By name too (check-in): the service folds case and Kazakh letters the same way on every database."""
         return await self.up.get(f"/v1/sessions/{session_id}/participants", self.caller, d.ParticipantPage,
                                  params={"q": q, "limit": limit, "cursor": cursor})
 
@@ -301,21 +302,10 @@ class DialogueClient:
                                       headers={"If-Match": _etag(item_id, version)})
         return self.up.parse(response, d.AgendaItemRead)
 
-    async def find_participants(self, session_id: int, q: str, *, limit: int = 20) -> d.ParticipantPage:
-        """Check-in by name: the service folds case and Kazakh letters the same way on every database."""
-        return await self.up.get(f"/v1/sessions/{session_id}/participants", self.caller, d.ParticipantPage,
-                                 params={"q": q, "limit": limit})
-
     async def check_in(self, session_id: int, participant_id: int) -> d.ParticipantRead:
         """Idempotent: a participant checked in twice keeps the first time."""
         response = await self.up.send("POST", f"/v1/sessions/{session_id}/participants/{participant_id}/check-in",
                                       self.caller)
-        return self.up.parse(response, d.ParticipantRead)
-
-    async def add_walk_in(self, session_id: int, body: d.ParticipantCreate,
-                          idempotency_key: str | None = None) -> d.ParticipantRead:
-        response = await self.up.send("POST", f"/v1/sessions/{session_id}/participants", self.caller,
-                                      json=body.model_dump(mode="json"), headers=_idempotent(idempotency_key))
         return self.up.parse(response, d.ParticipantRead)
 
     async def set_head_counts(self, session_id: int, counts: list[d.HeadCount]) -> d.Attendance:
@@ -323,25 +313,12 @@ class DialogueClient:
                                       json=[c.model_dump(mode="json") for c in counts])
         return self.up.parse(response, d.Attendance)
 
-    async def move_session(self, session_id: int, status: d.SessionStatus) -> d.SessionRead:
-        """Start or conclude the session; an illegal step is a 409 problem saying what is allowed."""
-        response = await self.up.send("POST", f"/v1/sessions/{session_id}/transitions", self.caller,
-                                      json={"status": status.value})
-        return self.up.parse(response, d.SessionRead)
-
     async def record_recommendation(self, body: d.RecommendationCreate,
                                     idempotency_key: str | None = None) -> d.RecommendationDetail:
         """A draft recommendation (the registry confirms the addressees are active state bodies)."""
         response = await self.up.send("POST", "/v1/recommendations", self.caller, json=body.model_dump(mode="json"),
                                       headers=_idempotent(idempotency_key))
         return self.up.parse(response, d.RecommendationDetail)
-
-    async def adopt_recommendation(self, recommendation_id: int) -> d.RecommendationDetail:
-        """Adopted at its session (the session must have started)."""
-        response = await self.up.send("POST", f"/v1/recommendations/{recommendation_id}/transitions", self.caller,
-                                      json={"status": d.RecommendationStatus.adopted.value})
-        return self.up.parse(response, d.RecommendationDetail)
-
 
     # --- recommendations board and inbox (transitions, answers, progress) ------------------------------
 

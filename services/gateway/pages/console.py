@@ -243,7 +243,7 @@ async def load_console(page: Page, session_id: int, regions: Iterable[str], *, q
         page.dialogue.attendance(session_id) if "attendance" in needs else nothing(),
         page.dialogue.list_recommendations(session_id=session_id, order="recent", limit=DECISIONS_SHOWN)
         if "recommendations" in needs else nothing(),
-        page.dialogue.find_participants(session_id, q, limit=PEOPLE_SHOWN)
+        page.dialogue.participants(session_id, q=q, limit=PEOPLE_SHOWN)
         if "participants" in needs and q else nothing(),
     )
     agenda = agenda or []
@@ -459,7 +459,7 @@ async def move_session(page: PageDep, request: Request, session_id: Id) -> Respo
         form.error("", gettext("The session can be started or concluded here."))
     else:
         try:
-            await page.dialogue.move_session(session_id, d.SessionStatus(wanted))
+            await page.dialogue.transition_session(session_id, d.SessionStatus(wanted).value)
         except UpstreamProblem as exc:
             form.refused(exc)
     return await respond(page, session_id, "status", form=form)
@@ -532,7 +532,7 @@ async def walk_in(page: PageDep, request: Request, session_id: Id) -> Response:
         try:
             body = d.ParticipantCreate(name=name, org_name=org_name or None, sector=sector,
                                        checked_in=True)
-            added = await page.dialogue.add_walk_in(session_id, body, _idempotency_key(key))
+            added = await page.dialogue.add_participant(session_id, body.model_dump(mode="json"), _idempotency_key(key))
         except ValidationError:
             form.error("name", gettext("Check the name and the organization."))
         except UpstreamProblem as exc:
@@ -605,7 +605,7 @@ async def record_recommendation(page: PageDep, request: Request, session_id: Id)
 
 async def _adopt(page: Page, recommendation_id: int, form: ConsoleForm) -> None:
     try:
-        await page.dialogue.adopt_recommendation(recommendation_id)
+        await page.dialogue.transition_recommendation(recommendation_id, d.RecommendationStatus.adopted.value)
     except UpstreamProblem as exc:
         if exc.status == 409:
             # Adopted already (a repeated form), or the session has not started: look before saying so.
