@@ -6,13 +6,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, WithJsonSchema, field_validator
 
 from services.contracts.identifiers import bin_problem, kato_problem
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Topic = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+# An e-mail address as the registry returns it: checked (EmailStr) when it was written, so reading a page of
+# organizations does not run the e-mail validator again for each of them in every service that reads it.
+StoredEmail = Annotated[str, WithJsonSchema({"type": "string", "format": "email"})]
 
 
 class OrgKind(StrEnum):
@@ -98,6 +101,15 @@ class OrgContacts(BaseModel):
     address: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
+class OrgContactsRead(BaseModel):
+    """An organization's public contacts as stored (checked when they were written)."""
+
+    website: str | None = None
+    email: StoredEmail | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
 def _check_bin(value: str | None) -> str | None:
     if value is None:
         return None
@@ -107,7 +119,10 @@ def _check_bin(value: str | None) -> str | None:
     return value
 
 
-class OrgFields(BaseModel):
+class OrgShape(BaseModel):
+    """What an organization is, in writes and reads alike. Writes check the BIN and the contacts; reads carry them
+    as stored, so reading a page of organizations does not check every BIN and e-mail again."""
+
     model_config = ConfigDict(str_strip_whitespace=True)
 
     kind: OrgKind
@@ -120,10 +135,13 @@ class OrgFields(BaseModel):
     other_names: list[ShortText] = Field(default_factory=list, max_length=20)
     bin: str | None = Field(None, description="Business identification number, 12 digits with a check digit")
     topics: list[Topic] = Field(default_factory=list, max_length=30)
-    contacts: OrgContacts = Field(default_factory=OrgContacts)
     founded_on: date | None = None
     dissolved_on: date | None = None
     term_ends_on: date | None = Field(None, description="For a public council: end of the current composition's term")
+
+
+class OrgFields(OrgShape):
+    contacts: OrgContacts = Field(default_factory=OrgContacts)
 
     _bin = field_validator("bin")(classmethod(lambda cls, v: _check_bin(v)))
 
@@ -155,7 +173,8 @@ class OrgUpdate(BaseModel):
     _bin = field_validator("bin")(classmethod(lambda cls, v: _check_bin(v)))
 
 
-class OrgRead(OrgFields):
+class OrgRead(OrgShape):
+    contacts: OrgContactsRead = Field(default_factory=OrgContactsRead)
     id: int
     name: str = Field(description="The name in the language asked for with Accept-Language")
     is_archived: bool
@@ -186,6 +205,14 @@ class PersonContacts(BaseModel):
     @classmethod
     def _iin(cls, value: str | None) -> str | None:
         return _check_bin(value)
+
+
+class PersonContactsRead(BaseModel):
+    """A person's contacts as stored (checked when they were written); private, like PersonContacts."""
+
+    email: StoredEmail | None = None
+    phone: str | None = None
+    iin: str | None = Field(None, description="Individual identification number (personal data)")
 
 
 class PersonFields(BaseModel):
@@ -222,7 +249,7 @@ class PersonRead(PersonFields):
     full_name: str
     is_archived: bool
     version: int
-    contacts: PersonContacts | None = Field(None, description="Only for coordinators and admins")
+    contacts: PersonContactsRead | None = Field(None, description="Only for coordinators and admins")
     created_at: datetime
     updated_at: datetime
 

@@ -71,7 +71,7 @@ def create_app(settings: GatewaySettings | None = None,
     app.state.templates = Templates(web_dir / "templates")
     app.state.session_cache = SessionCache(settings.session_revalidate_seconds)
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute)
-    app.state.region_cache = {}
+    app.state.reference_cache = {}
 
     vendor = web_dir / "node_modules"
     if not (vendor / "htmx.org").is_dir():

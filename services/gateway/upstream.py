@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, TypeVar
 
 import httpx
@@ -23,6 +24,12 @@ T = TypeVar("T")
 RETRY_STATUSES = {502, 503, 504}
 Params = Mapping[str, str | int | bool | list[str] | list[int] | None]
 QueryList = list[tuple[str, str | int | float | bool | None]]
+
+
+@cache
+def list_of(item: type[Any]) -> TypeAdapter[list[Any]]:
+    """The validator of a JSON array of `item`, built once: building a TypeAdapter costs more than using it."""
+    return TypeAdapter(list[item])  # type: ignore[valid-type]
 
 
 class UpstreamUnavailable(Exception):
@@ -133,11 +140,13 @@ class Upstream:
     async def get_list(self, path: str, caller: Caller, item: type[M], *, params: Params | None = None) -> list[M]:
         """A JSON array of one contract model (the few endpoints that answer a bare list)."""
         response = await self.send("GET", path, caller, params=params)
-        return self._validated(lambda: TypeAdapter(list[item]).validate_json(response.content))  # type: ignore[valid-type]
+        items: list[M] = self._validated(lambda: list_of(item).validate_json(response.content))
+        return items
 
     async def get_ids(self, path: str, caller: Caller) -> list[int]:
         response = await self.send("GET", path, caller)
-        return self._validated(lambda: TypeAdapter(list[int]).validate_json(response.content))
+        ids: list[int] = self._validated(lambda: list_of(int).validate_json(response.content))
+        return ids
 
     def parse(self, response: httpx.Response, model: type[M]) -> M:
         return self._validated(lambda: model.model_validate_json(response.content))

@@ -77,8 +77,8 @@ def org_read(org: Organization, topics: Sequence[str], language: str) -> c.OrgRe
         id=org.id or 0, kind=c.OrgKind(org.kind), level=c.OrgLevel(org.level), region_code=org.region_code,
         parent_id=org.parent_id, attached_to_id=org.attached_to_id, names=names, name=pick(names, language),
         short_name=org.short_name, other_names=list(org.other_names or []), bin=org.bin, topics=list(topics),
-        contacts=c.OrgContacts.model_construct(website=org.website, email=org.email, phone=org.phone,
-                                               address=org.address),
+        contacts=c.OrgContactsRead.model_construct(website=org.website, email=org.email, phone=org.phone,
+                                                   address=org.address),
         founded_on=org.founded_on, dissolved_on=org.dissolved_on, term_ends_on=org.term_ends_on,
         is_archived=org.is_archived, is_active=org_is_active(org), version=org.version,
         created_at=org.created_at, updated_at=org.updated_at,
@@ -109,7 +109,7 @@ def person_full_name(person: Person) -> str:
 
 def person_read(person: Person, *, with_contacts: bool) -> c.PersonRead:
     contacts = (
-        c.PersonContacts.model_construct(email=person.email, phone=person.phone, iin=person.iin)
+        c.PersonContactsRead.model_construct(email=person.email, phone=person.phone, iin=person.iin)
         if with_contacts else None
     )
     return c.PersonRead.model_construct(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 from services.contracts.orgs import OrgRead
 from services.gateway.deps import Page
 from services.gateway.i18n import current_language
 
-REGION_CACHE_SECONDS = 600
+REGION_CACHE_SECONDS = 600  # regions hardly ever change
+BODIES_CACHE_SECONDS = 60  # a state body added to the registry is offered in the filters within a minute
+T = TypeVar("T")
 _KATO = re.compile(r"^\d{9}$")
 _CURSOR = re.compile(r"^[A-Za-z0-9_\-=]{1,2000}$")
 
@@ -44,25 +47,47 @@ def positive_int(value: str | None) -> int | None:
     return None
 
 
+async def reference(page: Page, key: str, load: Callable[[], Awaitable[T | None]], seconds: float) -> T | None:
+    """Reference data shown around a page's content (region names, the state bodies of a filter), kept `seconds`
+    per language in this process, so a page view does not fetch and parse it again. `load` answers None when its
+    service is down (`page.soft`); the last copy is served then, however old, or None if there is none."""
+    cache: dict[tuple[str, str], tuple[float, object]] = page.request.app.state.reference_cache
+    cache_key = (key, current_language())
+    hit = cache.get(cache_key)
+    if hit and time.monotonic() - hit[0] < seconds:
+        return hit[1]  # type: ignore[return-value]  # stored under this key by this function with the same T
+    value = await load()
+    if value is None:
+        return hit[1] if hit else None  # type: ignore[return-value]
+    cache[cache_key] = (time.monotonic(), value)
+    return value
+
+
 async def region_names(page: Page) -> dict[str, str]:
-    """Every KATO region's name in the page language; cached ten minutes (regions hardly ever change)."""
-    language = current_language()
-    cache: dict[str, tuple[float, dict[str, str]]] = page.request.app.state.region_cache
-    hit = cache.get(language)
-    if hit and time.monotonic() - hit[0] < REGION_CACHE_SECONDS:
-        return hit[1]
-    regions = await page.soft(page.orgs.regions(), None)
-    if regions is None:
-        return hit[1] if hit else {}
-    names = {r.code: r.name for r in regions}
-    cache[language] = (time.monotonic(), names)
-    return names
+    """Every KATO region's name in the page language."""
+    async def load() -> dict[str, str] | None:
+        regions = await page.soft(page.orgs.regions(), None)
+        return None if regions is None else {r.code: r.name for r in regions}
+
+    return await reference(page, "region_names", load, REGION_CACHE_SECONDS) or {}
 
 
 async def top_regions(page: Page) -> list[tuple[str, str]]:
     """The 20 top-level regions (oblasts and the three cities), for filters."""
-    regions = await page.soft(page.orgs.regions(top_level=True), [])
-    return sorted(((r.code, r.name) for r in regions), key=lambda pair: pair[1])
+    async def load() -> list[tuple[str, str]] | None:
+        regions = await page.soft(page.orgs.regions(top_level=True), None)
+        return None if regions is None else sorted(((r.code, r.name) for r in regions), key=lambda pair: pair[1])
+
+    return await reference(page, "top_regions", load, REGION_CACHE_SECONDS) or []
+
+
+async def state_bodies(page: Page, limit: int = 200) -> list[OrgRead]:
+    """State bodies (the first `limit` in the registry's order) sorted by name, for the addressee filters."""
+    async def load() -> list[OrgRead] | None:
+        bodies = await page.soft(page.orgs.list_orgs(kind=["state_body"], limit=limit), None)
+        return None if bodies is None else sorted(bodies.items, key=lambda o: o.name)
+
+    return await reference(page, f"state_bodies:{limit}", load, BODIES_CACHE_SECONDS) or []
 
 
 async def orgs_by_id(page: Page, ids: Iterable[int]) -> dict[int, OrgRead]:

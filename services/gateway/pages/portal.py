@@ -15,7 +15,17 @@ from services.gateway import labels
 from services.gateway.deps import PageDep
 from services.gateway.errors import PageNotFound
 from services.gateway.i18n import ALMATY
-from services.gateway.pages.common import choice, choices, cursor, kato, orgs_by_id, positive_int, region_names, text
+from services.gateway.pages.common import (
+    choice,
+    choices,
+    cursor,
+    kato,
+    orgs_by_id,
+    positive_int,
+    region_names,
+    state_bodies,
+    text,
+)
 from services.gateway.pages.common import top_regions as load_top_regions
 from services.gateway.responsiveness import Responsiveness, ranked
 from services.gateway.upstream import UpstreamProblem
@@ -188,13 +198,13 @@ async def recommendations_list(
             overdue=True if filters.overdue else None, order="deadline", limit=PAGE_SIZE,
             cursor=cursor(cursor_)), None),
         load_top_regions(page),
-        page.soft(page.orgs.list_orgs(kind=["state_body"], limit=200), None),
+        state_bodies(page),
     )
     org_ids = {a.org_id for r in (result.items if result else []) for a in r.addressees}
     orgs = await orgs_by_id(page, org_ids)
     return page.render("recommendations.html", {
         "result": result, "filters": filters, "regions": regions, "orgs": orgs,
-        "bodies": sorted(bodies.items, key=lambda o: o.name) if bodies else [],
+        "bodies": bodies,
     }, status_code=200 if result is not None else 503)
 
 
