@@ -12,6 +12,7 @@ from prometheus_client import Gauge
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
+from services.common.app import settle_garbage_collector
 from services.common.logging import install_request_logging
 from services.common.metrics import install_metrics, upstream_errors
 from services.gateway import i18n
@@ -59,6 +60,7 @@ def create_app(settings: GatewaySettings | None = None,
         app.state.orgs = upstream("orgs", settings.orgs_url, orgs_transport)
         app.state.dialogue = upstream("dialogue", settings.dialogue_url, dialogue_transport)
         app.state.orgs.on_unavailable = app.state.dialogue.on_unavailable = app.state.count_upstream_error
+        settle_garbage_collector(settings.environment)
         try:
             yield
         finally:
