@@ -45,6 +45,7 @@ def create_app(
         sweeper = asyncio.create_task(_overdue_sweeper(app, settings.overdue_sweep_seconds))
 
         async def shutdown() -> None:
+            await app.state.responsiveness.aclose()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper

@@ -3,12 +3,16 @@
 Counting means reading every addressee of every sent recommendation, so the result is kept in memory and
 reused while a fingerprint of the data — the newest recommendation, status change and answer (three
 primary-key lookups) — and today's date stay the same. A change made on any replica changes the
-fingerprint; only one recount runs at a time, and readers meanwhile get the last result.
+fingerprint; only one recount runs at a time, and readers meanwhile get the last result. When counting is slow
+(at a million recommendations it takes seconds), the reader who notices the change is not made to wait either:
+the recount runs in the background and the last result is served until it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +25,8 @@ from services.common.db import AsyncSession, today_kz, utcnow
 from services.contracts import dialogue as d
 from services.dialogue.models import Recommendation, RecommendationAddressee, RecommendationResponse, StatusHistory
 from services.dialogue.recommendations import overdue_condition
+
+log = logging.getLogger("ashyq.dialogue.responsiveness")
 
 SENT_STATUSES = ("sent", "answered", "in_progress", "implemented", "not_implemented")
 
@@ -83,11 +89,18 @@ class _Kept:
 
 
 class ResponsivenessCache:
-    """The last report and what it was counted from; one recount at a time."""
+    """The last report and what it was counted from; one recount at a time.
 
-    def __init__(self) -> None:
+    A reader waits for a recount only while counting is quick (the last count took under `wait_seconds`) or
+    nothing has been counted yet; otherwise it gets the last report and the recount runs in the background.
+    """
+
+    def __init__(self, wait_seconds: float = 0.5) -> None:
         self.kept: _Kept | None = None
         self.lock = asyncio.Lock()
+        self.wait_seconds = wait_seconds
+        self.last_count_seconds = 0.0
+        self.background: asyncio.Task[d.ResponsivenessReport] | None = None
 
     async def report(self, session: AsyncSession,
                      sessionmaker: async_sessionmaker[AsyncSession]) -> d.ResponsivenessReport:
@@ -97,14 +110,36 @@ class ResponsivenessCache:
             return kept.report
         if kept is not None and self.lock.locked():
             return kept.report  # a recount is running; its result serves the next readers
+        if kept is not None and self.last_count_seconds >= self.wait_seconds:
+            if self.background is None or self.background.done():
+                self.background = asyncio.create_task(self._recount(sessionmaker))
+                self.background.add_done_callback(_log_failure)
+            return kept.report
+        return await self._recount(sessionmaker)
+
+    async def _recount(self, sessionmaker: async_sessionmaker[AsyncSession]) -> d.ResponsivenessReport:
         async with self.lock:
-            if self.kept is not None and self.kept.key == key:
-                return self.kept.report
             async with sessionmaker() as own:  # a fresh snapshot, not the request's
                 key = (today_kz(), *(await fingerprint(own)))
+                if self.kept is not None and self.kept.key == key:
+                    return self.kept.report
+                started = time.perf_counter()
                 report = await count(own, key[0])
+            self.last_count_seconds = time.perf_counter() - started
             self.kept = _Kept(key, report)
             return report
+
+    async def aclose(self) -> None:
+        """Stop a recount still running in the background (the service is shutting down)."""
+        if self.background is not None and not self.background.done():
+            self.background.cancel()
+            await asyncio.gather(self.background, return_exceptions=True)
+
+
+def _log_failure(task: asyncio.Task[d.ResponsivenessReport]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("recounting responsiveness in the background failed; the last figures are served",
+                  exc_info=error)
 
 
 def top(report: d.ResponsivenessReport, *, limit: int, org_ids: Sequence[int] = ()) -> d.ResponsivenessReport:
