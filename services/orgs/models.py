@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from services.common.db import UTCDateTime, Versioned, utcnow
@@ -53,6 +53,34 @@ class Organization(Versioned, OrgsBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Field(default=1)
+
+
+# Search keys compare as code points on both databases: SQLite's BINARY, PostgreSQL's "C" (prefix ranges).
+SEARCH_KEY = Text().with_variant(Text(collation="C"), "postgresql")
+
+
+class OrgSearchTerm(OrgsBase, table=True):
+    """Search as you type: one row per word of each name of an organization, holding that name from the word
+    on (services.common.text.search_terms). Written only by triggers on organization.search_text (migration
+    8c4f2a61d9e3), read by services.orgs.search. On SQLite a table rebuilt by a batch migration loses its
+    triggers: a migration that recreates `organization` must create them again."""
+
+    __tablename__ = "org_search_term"
+    __table_args__ = (Index("ix_org_search_term_org_id", "org_id"), {"sqlite_with_rowid": False})
+
+    kind: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    term: str = Field(sa_column=Column(SEARCH_KEY, primary_key=True))
+    org_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+
+
+class OrgSearchWord(OrgsBase, table=True):
+    """Every word ever written into an organization's search document (services.common.text.search_words):
+    where matches inside words are looked for. Grows only; a word no longer used costs one empty look-up."""
+
+    __tablename__ = "org_search_word"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    word: str = Field(sa_column=Column(SEARCH_KEY, primary_key=True))
 
 
 class OrgTopic(OrgsBase, table=True):

@@ -16,6 +16,7 @@ from services.common.pagination import after, decode_cursor, encode_cursor
 from services.common.problems import field_error
 from services.common.text import fold, like_escape, search_document
 from services.contracts import orgs as c
+from services.orgs import search
 from services.orgs.errors import (
     DuplicateBin,
     DuplicateRecord,
@@ -428,28 +429,18 @@ async def list_orgs(
     if filters.topic:
         conditions.append(col(Organization.id).in_(
             select(col(OrgTopic.org_id)).where(col(OrgTopic.topic) == topic_key(filters.topic))))
+    searched = search.parse(filters.q)
+    if searched is not None:  # search as you type: services/orgs/search.py
+        return await search.search_orgs(session, searched, conditions, limit=limit, cursor=cursor)
     order: list[Any] = [col(Organization.sort_name), col(Organization.id)]
-    searched = search_condition(col(Organization.search_text), filters.q) if filters.q else None
-    if searched is not None:
-        condition, rank = searched
-        conditions.append(condition)
-        order = [rank, *order]
     if cursor:
-        key_types = [int, str, int] if searched is not None else [str, int]
-        conditions.append(after(order, decode_cursor(cursor, len(order), key_types)))
+        conditions.append(after(order, decode_cursor(cursor, len(order), [str, int])))
     query = query.where(*conditions).order_by(*order).limit(limit + 1)
-    if searched is not None:
-        rows = (await session.exec(query.add_columns(searched[1]))).all()
-        orgs = [r[0] for r in rows]
-        ranks = [r[1] for r in rows]
-    else:
-        orgs = list((await session.exec(query)).scalars())
-        ranks = []
+    orgs = list((await session.exec(query)).scalars())
     next_cursor = None
     if len(orgs) > limit:
         last = orgs[limit - 1]
-        key = [last.sort_name, last.id]
-        next_cursor = encode_cursor([ranks[limit - 1], *key] if ranks else key)
+        next_cursor = encode_cursor([last.sort_name, last.id])
     return orgs[:limit], next_cursor
 
 
