@@ -117,6 +117,15 @@ class TestDeadlineOrder:
                                                                       "cursor": everything["next_cursor"]})).json()
         assert len(seen) == len(everything["items"]) + len(rest["items"])  # every public one, once
         assert any(r["is_overdue"] for r in seen) and any(not r["is_overdue"] for r in seen)
+        for overdue in ("true", "false"):  # each filter reads only its own index walks, and gives the same order
+            part, cursor = [], None
+            while True:
+                params = {"limit": 5, "overdue": overdue, **({"cursor": cursor} if cursor else {})}
+                page = (await stack.dialogue.get("/v1/recommendations", params=params)).json()
+                part += page["items"]
+                if (cursor := page["next_cursor"]) is None:
+                    break
+            assert [r["id"] for r in part] == [r["id"] for r in seen if r["is_overdue"] == (overdue == "true")]
 
 
 class TestResponsivenessFigures:

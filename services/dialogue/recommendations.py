@@ -432,7 +432,7 @@ async def list_recommendations(session: AsyncSession, f: RecommendationFilters, 
         for word in fold(f.q).split():
             conditions.append(col(Recommendation.search_text).like(f"%{like_escape(word)}%", escape="\\"))
     if order == "deadline":
-        return await _by_deadline(session, conditions, today, limit=limit, cursor=cursor)
+        return await _by_deadline(session, conditions, today, limit=limit, cursor=cursor, overdue=f.overdue)
     if cursor:
         created, last = decode_cursor(cursor, 2, (str, int))
         conditions.append(tuple_(col(Recommendation.created_at), col(Recommendation.id))
@@ -451,7 +451,7 @@ FAR = date(9999, 12, 31)  # the deadline a cursor names for a recommendation wit
 
 
 async def _by_deadline(session: AsyncSession, conditions: list[ColumnElement[bool]], today: date, *, limit: int,
-                       cursor: str | None) -> tuple[list[Recommendation], str | None]:
+                       cursor: str | None, overdue: bool | None = None) -> tuple[list[Recommendation], str | None]:
     """Overdue first (oldest deadline first), then the rest by deadline, those without one last.
 
     Ranking every row (CASE over the overdue test) costs a sort of the whole table; instead one statement
@@ -459,6 +459,8 @@ async def _by_deadline(session: AsyncSession, conditions: list[ColumnElement[boo
     ix_recommendation_status_due; rank 1, the others with a deadline, along ix_recommendation_due; rank 2,
     those without a deadline, along the same index's NULL end in id order — each stopping after a page, so
     a page costs the same with a thousand rows or a million. The cursor is (rank, deadline or FAR, id).
+    With `overdue` set, only the reads that can hold such rows run: a read whose rows all fail the filter would
+    walk its whole index finding none (`overdue=true` took 0.47 s at 1M on SQLite for the home page's five).
     """
     rank, after_due, last = 0, None, 0
     if cursor:
@@ -481,14 +483,17 @@ async def _by_deadline(session: AsyncSession, conditions: list[ColumnElement[boo
                 .where(*conditions, *where).order_by(*order).limit(want).subquery())
         branches.append(select(page.c.rec_id, page.c.rank))
 
-    if rank == 0:
+    if rank == 0 and overdue is not False:
         keyset = [tuple_(due, ident) > tuple_(after_due, last)] if cursor else []
         branch([overdue_condition(today), *keyset], [due, ident], 0)
-    if rank <= 1:
+    if rank <= 1 and overdue is not True:
         keyset = [tuple_(due, ident) > tuple_(after_due, last)] if cursor and rank == 1 else []
         not_overdue = or_(col(Recommendation.status) != "sent", due >= today, unanswered.is_(None))
         branch([due.is_not(None), not_overdue, *keyset], [due, ident], 1)
-    branch([due.is_(None), *([ident > last] if cursor and rank == 2 else [])], [ident], 2)
+    if overdue is not True:  # without a deadline nothing is overdue
+        branch([due.is_(None), *([ident > last] if cursor and rank == 2 else [])], [ident], 2)
+    if not branches:  # an overdue-only cursor past the overdue: nothing follows
+        return [], None
     pages = union_all(*branches).subquery()
     rows = (await session.exec(
         select(Recommendation, pages.c.rank).join(pages, pages.c.rec_id == ident)
