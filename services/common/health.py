@@ -9,12 +9,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.migrations import current_revisions, head_revisions
+from services.common.migrations import declared_heads, stored_revisions
 
 
 def health_router(service: str, get_engine: Callable[[Request], AsyncEngine]) -> APIRouter:
     router = APIRouter(tags=["health"])
-    heads = head_revisions(service)
+    heads = declared_heads(service)  # without Alembic: see services.common.migrations
 
     @router.get("/livez")
     async def livez() -> dict[str, str]:
@@ -28,7 +28,7 @@ def health_router(service: str, get_engine: Callable[[Request], AsyncEngine]) ->
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             checks["database"] = "ok"
-            current = await current_revisions(engine)
+            current = await stored_revisions(engine)
             checks["migrations"] = "ok" if current == heads else f"at {sorted(current)}, head is {sorted(heads)}"
         except Exception as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
-from icalendar.enums import STATUS as EventStatus
 from sqlalchemy import ColumnElement, select
 from sqlmodel import col
 
@@ -20,11 +19,15 @@ from services.common.db import KAZAKHSTAN, AsyncSession, kato_condition, utcnow
 from services.dialogue.models import DialogueSession, SessionOrganizer
 from services.dialogue.wording import KIND
 
+if TYPE_CHECKING:
+    from icalendar import Event
+
+# icalendar (~3 MB resident) is imported by the first calendar asked for, not when the service starts.
+
 DOMAIN = "ashyq.kz"
 DEFAULT_DURATION = timedelta(hours=2)
 FEED_LIMIT = 1000
-STATUS = {"scheduled": EventStatus.CONFIRMED, "in_progress": EventStatus.CONFIRMED,
-          "concluded": EventStatus.CONFIRMED, "cancelled": EventStatus.CANCELLED}
+CONFIRMED = frozenset({"scheduled", "in_progress", "concluded"})  # STATUS:CONFIRMED; cancelled → CANCELLED
 CAPTION = {"ru": "Ashyq: заседания", "kk": "Ashyq: отырыстар"}
 
 
@@ -33,6 +36,11 @@ def uid(session_id: int) -> str:
 
 
 def session_event(s: DialogueSession, language: str, public_url: str) -> Event:
+    from icalendar import Event
+    from icalendar.enums import STATUS as EventStatus
+
+    status = (EventStatus.CONFIRMED if s.status in CONFIRMED
+              else EventStatus.CANCELLED if s.status == "cancelled" else EventStatus.TENTATIVE)
     title = (s.title_kk if language == "kk" else None) or s.title_ru
     starts = s.starts_at.astimezone(KAZAKHSTAN)
     ends = (s.ends_at or s.starts_at + DEFAULT_DURATION).astimezone(KAZAKHSTAN)
@@ -41,7 +49,7 @@ def session_event(s: DialogueSession, language: str, public_url: str) -> Event:
     event = Event.new(
         uid=uid(s.id or 0), sequence=s.calendar_sequence, stamp=s.updated_at, created=s.created_at,
         last_modified=s.updated_at, start=starts, end=ends, summary=title, description=description,
-        location=s.venue or s.online_url, status=STATUS.get(s.status, EventStatus.TENTATIVE), url=link,
+        location=s.venue or s.online_url, status=status, url=link,
         categories=[KIND["kk" if language == "kk" else "ru"].get(s.kind, s.kind)],
     )
     return event
@@ -49,6 +57,8 @@ def session_event(s: DialogueSession, language: str, public_url: str) -> Event:
 
 def calendar(rows: Sequence[DialogueSession], language: str, public_url: str, name: str, feed: str) -> bytes:
     """A VCALENDAR of the sessions; `feed` names it (its UID stays the same from one download to the next)."""
+    from icalendar import Calendar
+
     cal = Calendar.new(prodid=f"-//Ashyq//Dialogue//{language.upper()}", name=name, method="PUBLISH",
                        uid=f"{feed}@{DOMAIN}")
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})

@@ -11,10 +11,8 @@ import io
 import logging
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -26,6 +24,9 @@ from services.dialogue.models import DialogueSession, Protocol, Recommendation, 
 from services.dialogue.orgs_client import OrgsClient
 from services.dialogue.settings import TEMPLATES
 from services.dialogue.wording import KIND, PROTOCOL, SECTORS, long_date
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 log = logging.getLogger("ashyq.dialogue.documents")
 
@@ -149,6 +150,7 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     """Fill the Word template. It is trusted (an admin's file) but rendered sandboxed and with every value
     escaped, so a recorded text can never break the document's XML."""
     from docxtpl import DocxTemplate
+    from jinja2.sandbox import SandboxedEnvironment
 
     document = DocxTemplate(str(template))
     document.render(context, jinja_env=SandboxedEnvironment(autoescape=True))
@@ -176,12 +178,19 @@ def font_faces() -> tuple[str, tuple[tuple[str, str, str, str], ...]]:
     return "serif", ()
 
 
-_html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+@functools.cache
+def _html() -> Environment:
+    """The protocol's HTML templates. Like every document library here (jinja2, docxtpl, WeasyPrint, fontTools),
+    loaded by the first document asked for rather than when the service starts: most processes never render one."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
 def render_html(context: dict[str, Any]) -> str:
     family, faces = font_faces()
-    return _html.get_template("protocol.html").render(**context, font_family=family, font_faces=faces)
+    html: str = _html().get_template("protocol.html").render(**context, font_family=family, font_faces=faces)
+    return html
 
 
 def render_pdf(context: dict[str, Any]) -> bytes:

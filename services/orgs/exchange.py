@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import re
+import sqlite3
+import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import IO, Any, Literal, NamedTuple, TypeVar, cast
 
 import anyio.to_thread
-import asyncpg
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from pydantic import ValidationError
-from sqlalchemy import JSON, Table, and_, bindparam, delete, false, func, insert, select, update
+from pydantic import Field, ValidationError
+from sqlalchemy import JSON, Table, and_, bindparam, delete, false, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from services.common.db import MAX_ID, AsyncSession, utcnow
 from services.common.problems import Unprocessable
 from services.contracts import orgs as c
+from services.contracts.emails import Email
 from services.orgs import service
 from services.orgs.errors import DuplicateRecord
 from services.orgs.models import Membership, Organization, OrgTopic, Person, Region
@@ -79,6 +80,20 @@ def from_excel_safe(value: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Import: parse every row, check every row, then write all of them or none
+
+
+class _ImportedContacts(c.OrgContacts):
+    email: Email | None = None
+
+
+class ImportedOrg(c.OrgCreate):
+    """A row as the import checks it: the API's OrgCreate, e-mail checked by `Email`.
+
+    `Email` accepts, normalizes and refuses exactly as OrgCreate's EmailStr (same messages), but
+    decides plain ASCII addresses without email_validator, which was over half of checking a file.
+    """
+
+    contacts: _ImportedContacts = Field(default_factory=_ImportedContacts)
 
 
 Target = tuple[Literal["row", "db"], int]  # another row of the file (by index) or a stored organization
@@ -160,12 +175,15 @@ def parse_csv(payload: bytes) -> ParsedFile:
         if len(record) != len(columns):
             row.error("row", f"{len(record)} cells, but the header names {len(columns)} columns")
             continue
+        cells = row.cells
         for name, value in zip(columns, record, strict=True):
-            value = from_excel_safe(value.strip()).strip()
+            value = value.strip()
+            if value.startswith("'"):  # only then can from_excel_safe change it
+                value = from_excel_safe(value).strip()
             if "\x00" in value:
                 row.error(name, "contains a NUL character")
                 value = value.replace("\x00", "")
-            row.cells[name] = value or None
+            cells[name] = value or None
     return ParsedFile(columns, rows, file_errors)
 
 
@@ -189,13 +207,34 @@ def _file_error(line: int, column: str, message: str) -> c.ImportRowError:
     return c.ImportRowError(line=line, errors=[{"field": column, "message": message}])
 
 
+@contextmanager
+def _bulk_step() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector around a synchronous step over every row of a file.
+
+    Such a step creates tens of thousands of objects that live on (rows, dicts, models), and the
+    allocation counts make CPython run full collections that walk the whole heap, several per import:
+    a quarter of its time. Reference counting still frees what the step drops (its objects form no
+    cycles; any that did would be collected once the collector resumes, right after the step), and no
+    other task runs meanwhile, since a step never awaits.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 async def import_orgs(session: AsyncSession, payload: bytes, *, dry_run: bool) -> c.ImportReport:
     """Check every row like the API would; write all rows in the session's transaction, or none.
 
     A dry run only reports. A commit with any bad row raises 422 listing them (and writes nothing);
     `created`/`updated` always say what a commit of this file does.
     """
-    parsed = parse_csv(payload)
+    with _bulk_step():
+        parsed = parse_csv(payload)
     connection = await session.connection()
     rows = parsed.rows
     if not parsed.file_errors:
@@ -219,21 +258,25 @@ async def import_orgs(session: AsyncSession, payload: bytes, *, dry_run: bool) -
 
 
 async def _check_rows(connection: AsyncConnection, rows: list[ImportRow]) -> None:
-    for row in rows:
-        if row.cells:
-            _parse_cells(row)
+    with _bulk_step():
+        for row in rows:
+            if row.cells:
+                _parse_cells(row)
     await _load_updated(connection, rows)
-    for row in rows:
-        if row.cells:
-            _validate_contract(row)
-    row_of_id = _index_updates(rows)
+    with _bulk_step():
+        for row in rows:
+            if row.cells:
+                _validate_contract(row)
+        row_of_id = _index_updates(rows)
     known = await _load_referenced(connection, rows)
     _check_bins(rows, known)
     await _check_regions(connection, rows)
-    _resolve_references(rows, known, row_of_id)
+    with _bulk_step():
+        _resolve_references(rows, known, row_of_id)
     if row_of_id:  # only an update can close a loop through organizations already stored
         await _load_ancestors(connection, rows, known, row_of_id)
-    _check_cycles(rows, known, row_of_id)
+    with _bulk_step():
+        _check_cycles(rows, known, row_of_id)
 
 
 def _parse_cells(row: ImportRow) -> None:
@@ -286,11 +329,18 @@ def _stored_values(org: RowMapping) -> dict[str, Any]:
     }
 
 
+# Where a column goes in the OrgCreate document; the other columns are its top-level fields.
+_DOCUMENT_SECTIONS = {"name_ru": ("names", "ru"), "name_kk": ("names", "kk"), "name_en": ("names", "en"),
+                      "website": ("contacts", "website"), "email": ("contacts", "email"),
+                      "phone": ("contacts", "phone"), "address": ("contacts", "address")}
+_NOT_IN_DOCUMENT = frozenset({"id", *_REFERENCE_COLUMNS})
+
+
 def _validate_contract(row: ImportRow) -> None:
     """The API's own contract (OrgCreate) checks BIN check digits, kinds, levels, lengths, e-mails."""
     values = _stored_values(row.existing) if row.existing is not None else {}
     for name, value in row.cells.items():
-        if name in ("id", *_REFERENCE_COLUMNS):
+        if name in _NOT_IN_DOCUMENT:
             continue
         if name in _LIST_COLUMNS:
             values[name] = [] if value is None else [p.strip() for p in value.split(LIST_SEPARATOR) if p.strip()]
@@ -301,14 +351,17 @@ def _validate_contract(row: ImportRow) -> None:
     row.bin = values.get("bin")
     if row.cells.get("id") is not None and row.existing is None:
         return  # reported already: an update of nothing, whose other errors would only mislead
-    document: dict[str, Any] = {
-        "names": _present({"ru": values.get("name_ru"), "kk": values.get("name_kk"), "en": values.get("name_en")}),
-        "contacts": _present({k: values.get(k) for k in ("website", "email", "phone", "address")}),
-        **_present({k: values.get(k) for k in ("kind", "level", "region_code", "short_name", "other_names", "bin",
-                                                "topics", "founded_on", "dissolved_on", "term_ends_on")}),
-    }
+    # Empty cells are left out, so a required one is reported as required rather than as invalid.
+    document: dict[str, Any] = {"names": {}, "contacts": {}}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if (section := _DOCUMENT_SECTIONS.get(name)) is not None:
+            document[section[0]][section[1]] = value
+        else:
+            document[name] = value
     try:
-        row.data = c.OrgCreate.model_validate(document)
+        row.data = ImportedOrg.model_validate(document)
     except ValidationError as exc:
         for err in exc.errors():
             column, message = _column_of(err["loc"]), str(err["msg"]).removeprefix("Value error, ")
@@ -319,11 +372,6 @@ def _validate_contract(row: ImportRow) -> None:
     data = row.data
     if data.dissolved_on and data.founded_on and data.dissolved_on < data.founded_on:
         row.error("dissolved_on", "cannot be before founded_on")
-
-
-def _present(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Leave out empty cells, so a required one is reported as required rather than as invalid."""
-    return {k: v for k, v in values.items() if v is not None}
 
 
 def _column_of(loc: Sequence[int | str]) -> str:
@@ -547,10 +595,48 @@ def _org_values(data: c.OrgCreate) -> dict[str, Any]:
     }
 
 
-def _topic_rows(org_id: int, labels: Iterable[str]) -> list[dict[str, Any]]:
-    """The same de-duplication as service._set_topics: one row per folded topic, first label wins."""
-    return [{"org_id": org_id, "topic": key, "label": label}
-            for key, label in service.unique_topics(labels).items()]
+def _topic_rows(org_id: int, labels: Iterable[str],
+                cache: dict[tuple[str, ...], list[tuple[str, str]]]) -> list[dict[str, Any]]:
+    """The same de-duplication as service._set_topics: one row per folded topic, first label wins.
+
+    Files repeat a small vocabulary of topics: `cache` folds each distinct list once per import.
+    """
+    key = tuple(labels)
+    if (unique := cache.get(key)) is None:
+        unique = cache[key] = list(service.unique_topics(key).items())
+    return [{"org_id": org_id, "topic": topic, "label": label} for topic, label in unique]
+
+
+def _insertion_order(rows: Sequence[ImportRow]) -> list[int]:
+    """Indexes of the new rows, each after the new rows it names as parent or state body.
+
+    Then every reference is written with the row itself, and the foreign keys hold after each row. Only a
+    loop (possible through parent and attached_to together; a loop of parents alone is refused) leaves a
+    reference to a row not written yet: `_write_rows` links such a row with an update afterwards.
+    """
+    def new_targets(index: int) -> list[int]:
+        row = rows[index]
+        return [t[1] for t in (row.parent, row.attached_to)
+                if t is not None and t[0] == "row" and rows[t[1]].existing_id is None]
+
+    seen: set[int] = set()
+    order: list[int] = []
+    for start, row in enumerate(rows):
+        if row.existing_id is not None or start in seen:
+            continue
+        seen.add(start)
+        stack = [(start, iter(new_targets(start)))]
+        while stack:  # iterative: a chain of parents may be as long as the file
+            index, pending = stack[-1]
+            for target in pending:
+                if target not in seen:
+                    seen.add(target)
+                    stack.append((target, iter(new_targets(target))))
+                    break
+            else:
+                stack.pop()
+                order.append(index)
+    return order
 
 
 async def reserve_org_ids(connection: AsyncConnection, count: int) -> list[int]:
@@ -569,24 +655,26 @@ async def reserve_org_ids(connection: AsyncConnection, count: int) -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
-async def _write_rows(connection: AsyncConnection, rows: list[ImportRow], columns: set[str]) -> None:
-    """Core executemany in a few statements: seconds for tens of thousands of rows."""
-    now = utcnow()
-    creates = [row for row in rows if row.existing_id is None]
-    updates = [row for row in rows if row.existing_id is not None]
-    for row, new_id in zip(creates, await reserve_org_ids(connection, len(creates)), strict=True):
-        row.new_id = new_id
-
+def _values_to_write(rows: list[ImportRow], creates: list[ImportRow], updates: list[ImportRow], columns: set[str],
+                     now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]],
+                                             list[dict[str, Any]]]:
+    """Parameters of the writes: new organizations (in `_insertion_order`), links made after them,
+    changed organizations, topics."""
     def link(target: Target | None) -> int | None:
         return None if target is None else _target_id(target, rows)
 
-    def inserted_later(target: Target | None) -> bool:
-        return target is not None and target[0] == "row" and rows[target[1]].existing_id is None
+    order = _insertion_order(rows)
+    position = {index: at for at, index in enumerate(order)}
 
-    new_orgs, linked_later = [], []
-    for row in creates:
+    def inserted_later(target: Target | None, at: int) -> bool:
+        return target is not None and target[0] == "row" and position.get(target[1], -1) >= at
+
+    new_orgs: list[dict[str, Any]] = []
+    linked_later: list[dict[str, Any]] = []
+    for at, index in enumerate(order):
+        row = rows[index]
         assert row.data is not None
-        later = inserted_later(row.parent) or inserted_later(row.attached_to)
+        later = inserted_later(row.parent, at) or inserted_later(row.attached_to, at)
         if later:
             linked_later.append({"b_id": row.new_id, "b_parent_id": link(row.parent),
                                  "b_attached_to_id": link(row.attached_to)})
@@ -596,15 +684,29 @@ async def _write_rows(connection: AsyncConnection, rows: list[ImportRow], column
             "attached_to_id": None if later else link(row.attached_to),
             "is_archived": False, "archived_at": None, "created_at": now, "updated_at": now, "version": 1,
         })
-    changed_orgs = []
+    changed_orgs: list[dict[str, Any]] = []
     for row in updates:
         assert row.data is not None
         values = {**_org_values(row.data), "parent_id": link(row.parent), "attached_to_id": link(row.attached_to)}
         changed_orgs.append({"b_id": row.existing_id, "b_updated_at": now, **{f"b_{k}": v for k, v in values.items()}})
 
     topic_owners = creates + (updates if "topics" in columns else [])
+    folded: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     topics = [t for row in topic_owners if row.data is not None and row.org_id is not None
-              for t in _topic_rows(row.org_id, row.data.topics)]
+              for t in _topic_rows(row.org_id, row.data.topics, folded)]
+    return new_orgs, linked_later, changed_orgs, topics
+
+
+async def _write_rows(connection: AsyncConnection, rows: list[ImportRow], columns: set[str]) -> None:
+    """A few bulk statements: seconds for tens of thousands of rows."""
+    now = utcnow()
+    creates = [row for row in rows if row.existing_id is None]
+    updates = [row for row in rows if row.existing_id is not None]
+    for row, new_id in zip(creates, await reserve_org_ids(connection, len(creates)), strict=True):
+        row.new_id = new_id
+
+    with _bulk_step():
+        new_orgs, linked_later, changed_orgs, topics = _values_to_write(rows, creates, updates, columns, now)
     try:
         await _insert_many(connection, ORG, new_orgs)
         if changed_orgs:
@@ -625,27 +727,59 @@ async def _write_rows(connection: AsyncConnection, rows: list[ImportRow], column
             for ids in _chunks([row.existing_id for row in updates], LOOKUP_CHUNK):
                 await connection.execute(delete(TOPIC).where(TOPIC.c.org_id.in_(ids)))
         await _insert_many(connection, TOPIC, topics)
-    except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
+    except _integrity_errors() as exc:
         raise DuplicateRecord("The registry changed while the file was imported (a BIN or a reference); "
                               "check the file again and retry.") from exc
 
 
+def _integrity_errors() -> tuple[type[Exception], ...]:
+    """What a write that breaks a constraint raises: SQLAlchemy's error, or the driver's own from `_insert_many`.
+
+    asyncpg is not imported here for its exception class: a service on SQLite never loads it (memory),
+    and where it is not loaded nothing can raise its errors.
+    """
+    errors: tuple[type[Exception], ...] = (IntegrityError, sqlite3.IntegrityError)
+    if (asyncpg := sys.modules.get("asyncpg")) is not None:
+        errors += (asyncpg.IntegrityConstraintViolationError,)
+    return errors
+
+
 async def _insert_many(connection: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """New rows in bulk: a binary COPY on PostgreSQL (SQLAlchemy's per-value processing of an executemany
-    was most of a 20,000-row import there), core executemany in chunks on SQLite. Same transaction."""
+    """New rows in bulk, in the session's transaction, without SQLAlchemy's per-row parameter processing
+    (most of the write time of a 20,000-row import on PostgreSQL, a quarter of it on SQLite).
+
+    PostgreSQL: a binary COPY (asyncpg). SQLite: the driver's executemany, each value converted by its
+    column's own bind processor, i.e. exactly what SQLAlchemy would have sent. Both go past the engine's
+    NUL listener: parse_csv already refuses NUL in every cell these rows are made of.
+    """
     if not rows:
         return
+    columns = list(rows[0])
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
     if connection.dialect.name == "postgresql":
-        columns = list(rows[0])
         as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
-        records = [tuple(json.dumps(row[name], ensure_ascii=False) if name in as_json else row[name]
-                         for name in columns) for row in rows]
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
+        with _bulk_step():
+            records = [tuple(json.dumps(row[name], ensure_ascii=False) if name in as_json else row[name]
+                             for name in columns) for row in rows]
         await driver.copy_records_to_table(table.name, records=records, columns=columns)
         return
+    dialect = connection.dialect
+    processors = [(position, process) for position, name in enumerate(columns)
+                  if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "  # noqa: S608
+           f"VALUES ({', '.join(['?'] * len(columns))})")  # names from the table's metadata
     for chunk in _chunks(rows, WRITE_CHUNK):
-        await connection.execute(insert(table), chunk)
+        with _bulk_step():
+            parameters: list[list[Any]] = []
+            for row in chunk:
+                values = [row[name] for name in columns]
+                for position, process in processors:
+                    values[position] = process(values[position])
+                parameters.append(values)
+        cursor = await driver.executemany(sql, parameters)
+        await cursor.close()
 
 
 T = TypeVar("T")
@@ -742,6 +876,10 @@ async def csv_stream(
 
 
 def _xlsx_row(sheet: Any, row: Sequence[Cell]) -> list[Any]:
+    # openpyxl (with lxml and Pillow, ~12 MB resident) is loaded by the first XLSX export, not at start.
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+
     out: list[Any] = []
     for value in row:
         if not isinstance(value, str):
@@ -770,6 +908,8 @@ async def write_xlsx(sessionmaker: async_sessionmaker[AsyncSession], filters: se
     openpyxl's write-only mode keeps memory flat; the file has no name, so the operating system
     removes it when it is closed, whether or not the download completes.
     """
+    from openpyxl import Workbook  # on first use: see _xlsx_row
+
     file = tempfile.TemporaryFile(prefix="ashyq-orgs-", suffix=".xlsx")  # noqa: SIM115 - the response closes it
     try:
         workbook = Workbook(write_only=True)
