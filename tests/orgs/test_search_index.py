@@ -8,36 +8,22 @@ against services.common.text.search_terms / search_words after every kind of wri
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from services.common.migrations import downgrade, upgrade
 from services.common.pagination import encode_cursor
 from services.common.text import INSIDE_WORD_MIN, SEARCH_TERM_LENGTH, fold, search_document, search_terms, search_words
 from services.orgs.search import DRIVER_COUNT_CAP, parse
 from tests.orgs.test_exchange import import_csv, org_row, to_csv
+from tests.test_migrations import sync_engine
 
 BEFORE_INDEX = "2a6af58e195a"  # the orgs revision before the search index
 NOW = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
-
-
-@contextmanager
-def sync_engine(url: str) -> Iterator[Engine]:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @dataclass
