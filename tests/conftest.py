@@ -183,7 +183,9 @@ def gateway_settings(**overrides: Any) -> Any:
 
     values: dict[str, Any] = {"environment": "test", "service_secret": TEST_SECRET,
                               "session_secret": GATEWAY_SESSION_SECRET, "orgs_url": "http://orgs",
-                              "dialogue_url": "http://dialogue", "upstream_timeout_seconds": 2.0}
+                              "dialogue_url": "http://dialogue", "upstream_timeout_seconds": 2.0,
+                              # tests that share copies say so; the others see each write at once
+                              "public_copy_seconds": 0}
     return GatewaySettings(**{**values, **overrides})
 
 

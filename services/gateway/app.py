@@ -17,8 +17,9 @@ from services.common.logging import install_request_logging
 from services.common.metrics import install_metrics, upstream_errors
 from services.gateway import i18n
 from services.gateway.api.app import create_api_app
-from services.gateway.auth import RateLimiter, SessionCache
+from services.gateway.auth import SESSION_KEY, RateLimiter, SessionCache
 from services.gateway.errors import CatchAll, install_error_pages
+from services.gateway.forms import FLASH_KEY
 from services.gateway.live import hub_of
 from services.gateway.middleware import LanguageAndRequestId, SecurityHeaders
 from services.gateway.pages import (
@@ -34,9 +35,10 @@ from services.gateway.pages import (
     registry,
     signin,
 )
+from services.gateway.public_copies import PageCopies, PublicCopies, new_csrf_token
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import Upstream
-from services.gateway.web import Templates
+from services.gateway.web import CSRF_SESSION_KEY, Templates
 
 log = logging.getLogger("ashyq.gateway")
 
@@ -74,6 +76,7 @@ def create_app(settings: GatewaySettings | None = None,
     app.state.session_cache = SessionCache(settings.session_revalidate_seconds)
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute)
     app.state.reference_cache = {}
+    app.state.public_copies = PublicCopies(settings.public_copy_seconds)
 
     vendor = web_dir / "node_modules"
     if not (vendor / "htmx.org").is_dir():
@@ -89,6 +92,9 @@ def create_app(settings: GatewaySettings | None = None,
 
     # Added innermost first: CatchAll sees every error inside the session and the security headers.
     app.add_middleware(CatchAll)
+    app.add_middleware(PageCopies, copies=app.state.public_copies, skip_prefix="/api/",
+                       private_session_keys=(SESSION_KEY, FLASH_KEY), csrf_key=CSRF_SESSION_KEY,
+                       new_token=new_csrf_token)
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret.get_secret_value(),
                        session_cookie=SESSION_COOKIE, max_age=settings.session_max_age_seconds,
                        same_site="lax", https_only=settings.secure_cookies)

@@ -18,7 +18,7 @@ from services.gateway.errors import AccessDenied, CsrfRejected, SignInRequired
 from services.gateway.i18n import current_language
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import Caller, UpstreamUnavailable
-from services.gateway.web import CSRF_FIELD, CSRF_HEADER, Templates
+from services.gateway.web import CSRF_FIELD, CSRF_HEADER, CSRF_SESSION_KEY, Templates
 
 log = logging.getLogger("ashyq.gateway")
 T = TypeVar("T")
@@ -69,8 +69,11 @@ class Page:
     def has_role(self, *roles: Role) -> bool:
         return self.account is not None and bool(set(roles).intersection(self.account.roles))
 
-    def render(self, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
-        return self.templates.render(self.request, name, context, status_code=status_code)
+    def render(self, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
+               public: bool = False) -> HTMLResponse:
+        """`public`: a portal page that shows a visitor not signed in what it shows every such visitor."""
+        return self.templates.render(self.request, name, context, status_code=status_code,
+                                     public=public and self.account is None)
 
 
 async def current_account(request: Request) -> AccountRead | None:
@@ -108,7 +111,7 @@ async def verify_csrf(request: Request) -> None:
     """Every unsafe request carries the session's CSRF token, in the form or in the X-CSRF-Token header."""
     if request.method not in UNSAFE_METHODS:
         return
-    expected = request.session.get("csrf")
+    expected = request.session.get(CSRF_SESSION_KEY)
     sent = request.headers.get(CSRF_HEADER)
     if not sent:
         content_type = request.headers.get("content-type", "")

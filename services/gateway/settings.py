@@ -37,6 +37,10 @@ class GatewaySettings(BaseSettings):
     live_heartbeat_seconds: float = Field(15, ge=1, le=300)
     # The public API trusts what the registry said about an API key this long: a revoked key stops within it.
     api_key_cache_seconds: float = Field(30, ge=0, le=60)
+    # Public pages (visitors not signed in) and public API reads are shared for this long; a write through this
+    # process drops every copy at once; writes made elsewhere show within it. 0 turns it off
+    # (services/gateway/public_copies.py).
+    public_copy_seconds: float = Field(3.0, ge=0, le=60)
     web_dir: Path = REPO_ROOT / "web"
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "json"  # one JSON object per line; "console" reads better in a terminal

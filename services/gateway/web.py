@@ -15,9 +15,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from services.gateway import i18n, labels
+from services.gateway.public_copies import mark_public
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_SESSION_KEY = "csrf"
 
 
 def make_environment(templates_dir: Path) -> Environment:
@@ -53,10 +55,10 @@ def is_htmx(request: Request) -> bool:
 
 
 def csrf_token(request: Request) -> str:
-    token: str | None = request.session.get("csrf")
+    token: str | None = request.session.get(CSRF_SESSION_KEY)
     if not token:
         token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
+        request.session[CSRF_SESSION_KEY] = token
     return token
 
 
@@ -83,7 +85,8 @@ class Templates:
         self.env = make_environment(templates_dir)
 
     def render(self, request: Request, name: str, context: Mapping[str, Any] | None = None, *,
-               status_code: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+               status_code: int = 200, headers: Mapping[str, str] | None = None,
+               public: bool = False) -> HTMLResponse:
         """The whole page, or for htmx the block named like the element it swaps (HX-Target), or `main`."""
         ctx: dict[str, Any] = dict(self.base_context(request))
         ctx.update(context or {})
@@ -99,6 +102,8 @@ class Templates:
         response = HTMLResponse(content, status_code=status_code, headers=headers)
         response.headers["Vary"] = "HX-Request, HX-Target, Cookie, Accept-Language"
         response.headers["Cache-Control"] = "no-cache, private"
+        if public and status_code == 200 and ctx.get("account") is None and not ctx.get("outages"):
+            mark_public(response)  # the same for every visitor not signed in: may be shared briefly
         return response
 
     def base_context(self, request: Request) -> dict[str, Any]:

@@ -14,8 +14,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.api import answers, docs, exports, registry, results, webhooks
-from services.gateway.api.auth import KeyCache
+from services.gateway.api.auth import KeyCache, may_read
 from services.gateway.api.errors import install_api_problems, reject_unstorable_text
+from services.gateway.public_copies import ApiCopies
 from services.gateway.settings import GatewaySettings
 
 PREFIX = "/api"
@@ -70,6 +71,8 @@ def create_api_app(host: FastAPI) -> FastAPI:
         api.include_router(module.router)
     api.openapi = lambda: openapi_document(api)  # type: ignore[method-assign]
     api.add_middleware(ApiHeaders)
+    api.add_middleware(ApiCopies, copies=host.state.public_copies,
+                       may_read=lambda scope: may_read(api.state.key_cache, scope["headers"]))
     return api
 
 

@@ -13,13 +13,14 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
 from services.common.problems import Forbidden, Unauthorized
 from services.contracts.accounts import ApiKeyRead, ApiKeyVerify, Scope
 from services.contracts.auth import Actor
 from services.gateway.i18n import current_language
+from services.gateway.public_copies import mark_public
 from services.gateway.upstream import Caller, Upstream, UpstreamProblem, UpstreamUnavailable
 
 log = logging.getLogger("ashyq.gateway.api")
@@ -139,6 +140,32 @@ async def api_key(
     return key
 
 
-ReadKey = Annotated[ApiKeyRead, Security(api_key, scopes=[Scope.read.value])]
+async def read_key(key: Annotated[ApiKeyRead, Security(api_key, scopes=[Scope.read.value])],
+                   response: Response) -> ApiKeyRead:
+    """A key with the `read` scope. What it reads is what the portal shows everyone: the same for every such key,
+    so the answer may be shared with the next one (services/gateway/public_copies.py)."""
+    mark_public(response)
+    return key
+
+
+def may_read(cache: KeyCache, headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the request carries a key checked within the cache's time that holds the `read` scope — read
+    from the raw headers, as `api_key` reads them, without a registry call."""
+    secret = ""
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                secret = credentials.strip()
+                break
+        elif name == b"x-api-key" and not secret:
+            secret = value.decode("latin-1").strip()
+    if not secret.startswith(KEY_PREFIX) or len(secret) > MAX_KEY_LENGTH:
+        return False
+    known, key = cache.get(secret)
+    return known and key is not None and Scope.read in key.scopes
+
+
+ReadKey = Annotated[ApiKeyRead, Depends(read_key)]
 AnswerKey = Annotated[ApiKeyRead, Security(api_key, scopes=[Scope.answer.value])]
 WebhooksKey = Annotated[ApiKeyRead, Security(api_key, scopes=[Scope.webhooks.value])]

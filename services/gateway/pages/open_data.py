@@ -30,7 +30,7 @@ RECOMMENDATION_COLUMNS = [
 
 @router.get("/open-data")
 async def open_data(page: PageDep) -> Response:
-    return page.render("open_data.html", {})
+    return page.render("open_data.html", {}, public=True)
 
 
 async def _relay(upstream: Upstream, page: PageDep, path: str, params: dict[str, str | None],

@@ -89,7 +89,7 @@ async def home(page: PageDep) -> Response:
         "sent_count": figures.sent if figures else None,
         "overdue_count": figures.overdue if figures else None, "longest_overdue": longest_overdue,
         "orgs": orgs,
-    })
+    }, public=True)
 
 
 # --- sessions ------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ async def sessions_list(
     return page.render("sessions.html", {
         "result": result, "filters": filters, "regions": regions, "orgs": orgs,
         "region_names": await region_names(page) if result else {},
-    }, status_code=200 if result is not None else 503)
+    }, status_code=200 if result is not None else 503, public=True)
 
 
 @router.get("/sessions/{session_id}")
@@ -167,7 +167,7 @@ async def session_page(page: PageDep, session_id: Id, protocol: Annotated[str | 
         "session": session, "agenda": agenda, "attendance": attendance, "versions": versions, "protocol": shown,
         "recommendations": recs.items if recs else None, "children": children.items if children else [],
         "parent": parent, "orgs": orgs, "people": people, "regions": regions,
-    })
+    }, public=True)
 
 
 async def _none() -> None:
@@ -205,7 +205,7 @@ async def recommendations_list(
     return page.render("recommendations.html", {
         "result": result, "filters": filters, "regions": regions, "orgs": orgs,
         "bodies": bodies,
-    }, status_code=200 if result is not None else 503)
+    }, status_code=200 if result is not None else 503, public=True)
 
 
 @router.get("/recommendations/{recommendation_id}")
@@ -233,4 +233,4 @@ async def recommendation_page(page: PageDep, recommendation_id: Id) -> Response:
     return page.render("recommendation.html", {
         "rec": rec, "chain": chain_ids, "linked": linked, "session": session, "orgs": orgs, "regions": regions,
         "late": late,
-    })
+    }, public=True)

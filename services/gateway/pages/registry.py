@@ -60,7 +60,7 @@ async def orgs_list(
     export_query = urlencode({k: v for k, v in asdict(filters).items() if v})
     return page.render("orgs.html", {"result": result, "filters": filters, "regions": regions,
                                      "region_names": names, "export_query": export_query},
-                       status_code=200 if result is not None else 503)
+                       status_code=200 if result is not None else 503, public=True)
 
 
 @router.get("/orgs/{org_id}")
@@ -95,7 +95,7 @@ async def org_page(page: PageDep, org_id: Id) -> Response:
         "members": members, "org": org, "related": related, "councils": councils.items if councils else [],
         "sessions": sessions.items if sessions else None, "recommendations": recs, "row": row, "check": check,
         "finding_names": {i: x.name for i, x in finding_orgs.items()}, "regions": regions,
-    })
+    }, public=True)
 
 
 async def _composition(page: Any, org_id: int) -> o.CompositionCheck:
@@ -121,4 +121,4 @@ async def councils(page: PageDep, region: Annotated[str | None, Query(max_length
     names = {i: x.name for i, x in (await orgs_by_id(page, ids)).items()}
     return page.render("councils.html", {"result": result, "filters": filters, "regions": regions,
                                          "finding_names": names},
-                       status_code=200 if result is not None else 503)
+                       status_code=200 if result is not None else 503, public=True)
