@@ -75,7 +75,7 @@ async def services(orgs_url: str, dialogue_url: str) -> AsyncIterator[Services]:
         orgs_transport=CountingTransport(orgs, "dialogue→orgs", counters))
     gateway = gateway_app(
         GatewaySettings(environment="test", service_secret=SECRET, session_secret=SESSION_SECRET,
-                        orgs_url="http://orgs", dialogue_url="http://dialogue"),
+                        orgs_url="http://orgs", dialogue_url="http://dialogue", public_copy_seconds=0),
         orgs_transport=CountingTransport(orgs, "orgs", counters),
         dialogue_transport=CountingTransport(dialogue, "dialogue", counters))
     async with AsyncExitStack() as stack:

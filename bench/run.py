@@ -60,6 +60,9 @@ TARGETS = [
     Target("page /recommendations", "page", "gateway", "/recommendations"),
     Target("page /sessions/{id}", "page", "gateway", "/sessions/{session}"),
 ]
+# The gateway's requests once more with its shared public copies off: every request goes the whole way.
+TARGETS += [Target(f"{t.label} [no shared copy]", t.group, "gateway-direct", t.path, t.headers)
+            for t in TARGETS if t.service == "gateway"]
 
 
 @dataclass

@@ -21,10 +21,13 @@ import httpx
 from bench.inprocess import SECRET, SESSION_SECRET
 
 REPO = Path(__file__).resolve().parents[1]
-PORTS = {"orgs": 18101, "dialogue": 18102, "gateway": 18100, "bare": 18109}
+# `gateway-direct` is the same gateway with its shared public copies off (GATEWAY_PUBLIC_COPY_SECONDS=0): what
+# each request costs when it goes the whole way to the services, as for a signed-in visitor.
+PORTS = {"orgs": 18101, "dialogue": 18102, "gateway": 18100, "gateway-direct": 18108, "bare": 18109}
 APPS = {"orgs": "services.orgs.app:app", "dialogue": "services.dialogue.app:app",
-        "gateway": "services.gateway.app:app", "bare": "bench.bare:app"}
-READY = {"orgs": "/readyz", "dialogue": "/readyz", "gateway": "/livez", "bare": "/bare"}
+        "gateway": "services.gateway.app:app", "gateway-direct": "services.gateway.app:app", "bare": "bench.bare:app"}
+READY = {"orgs": "/readyz", "dialogue": "/readyz", "gateway": "/livez", "gateway-direct": "/livez", "bare": "/bare"}
+OWN_ENVIRONMENT = {"gateway-direct": {"GATEWAY_PUBLIC_COPY_SECONDS": "0"}}
 
 
 def url(name: str, ports: dict[str, int] | None = None) -> str:
@@ -111,7 +114,7 @@ def running(orgs_db: str, dialogue_db: str, log_dir: Path, *, ports: dict[str, i
             stack.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                 [sys.executable, "-m", "uvicorn", APPS[name], "--host", "127.0.0.1", "--port", str(ports[name]),
                  "--workers", "1", "--no-access-log", "--log-level", "warning"],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+                cwd=REPO, env=env | OWN_ENVIRONMENT.get(name, {}), stdout=log, stderr=subprocess.STDOUT)
             _wait(name, stack.processes[name], ports)
         time.sleep(1.0)
         stack.idle_rss = {name: rss_mb(p.pid) for name, p in stack.processes.items()}
