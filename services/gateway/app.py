@@ -35,10 +35,10 @@ from services.gateway.pages import (
     registry,
     signin,
 )
-from services.gateway.public_copies import PageCopies, PublicCopies, new_csrf_token
+from services.gateway.public_copies import PageCopies, PublicCopies
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import Upstream
-from services.gateway.web import CSRF_SESSION_KEY, Templates
+from services.gateway.web import CSRF_SESSION_KEY, Templates, new_csrf_token
 
 log = logging.getLogger("ashyq.gateway")
 

@@ -72,8 +72,7 @@ class Page:
     def render(self, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
                public: bool = False) -> HTMLResponse:
         """`public`: a portal page that shows a visitor not signed in what it shows every such visitor."""
-        return self.templates.render(self.request, name, context, status_code=status_code,
-                                     public=public and self.account is None)
+        return self.templates.render(self.request, name, context, status_code=status_code, public=public)
 
 
 async def current_account(request: Request) -> AccountRead | None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -285,7 +284,3 @@ class ApiCopies(_Copying):
         if not self.may_read(scope):
             return None
         return ("api", scope["path"], scope.get("query_string", b""), scope.get("state", {}).get("language"))
-
-
-def new_csrf_token() -> str:
-    return secrets.token_urlsafe(32)

@@ -54,10 +54,14 @@ def is_htmx(request: Request) -> bool:
             and request.headers.get("hx-history-restore-request") != "true")
 
 
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def csrf_token(request: Request) -> str:
     token: str | None = request.session.get(CSRF_SESSION_KEY)
     if not token:
-        token = secrets.token_urlsafe(32)
+        token = new_csrf_token()
         request.session[CSRF_SESSION_KEY] = token
     return token
 

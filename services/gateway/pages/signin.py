@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -16,7 +15,7 @@ from services.gateway.errors import unavailable_message
 from services.gateway.i18n import gettext as _
 from services.gateway.i18n import ngettext
 from services.gateway.upstream import UpstreamProblem, UpstreamUnavailable
-from services.gateway.web import CSRF_SESSION_KEY, is_htmx
+from services.gateway.web import CSRF_SESSION_KEY, is_htmx, new_csrf_token
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 
@@ -73,7 +72,7 @@ async def login(page: PageDep, request: Request, login: Annotated[str, Form(max_
     if not session.token:
         return again(_("Sign-in is temporarily unavailable."), 503)
     request.session[SESSION_KEY] = session.token
-    request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)  # a new token for the new identity
+    request.session[CSRF_SESSION_KEY] = new_csrf_token()  # a new token for the new identity
     request.app.state.session_cache.put(session.token, session)
     if is_htmx(request):  # htmx follows the redirect itself, as a whole-page navigation
         return Response(status_code=200, headers={"HX-Redirect": target})
