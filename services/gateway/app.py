@@ -35,7 +35,7 @@ from services.gateway.pages import (
     registry,
     signin,
 )
-from services.gateway.public_copies import PageCopies, PublicCopies
+from services.gateway.public_copies import CopiesMetrics, PageCopies, PublicCopies
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import Upstream
 from services.gateway.web import CSRF_SESSION_KEY, Templates, new_csrf_token
@@ -106,6 +106,7 @@ def create_app(settings: GatewaySettings | None = None,
     app.state.count_upstream_error = upstream_errors(metrics)
     Gauge("ashyq_live_streams", "Live console streams (server-sent events) open in this process",
           registry=metrics).set_function(lambda: hub_of(app).open_streams)
+    metrics.register(CopiesMetrics(app.state.public_copies))
     install_request_logging(app)
     return app
 

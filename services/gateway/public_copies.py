@@ -23,9 +23,11 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -64,7 +66,7 @@ class PublicCopies:
         self._bytes = 0
         self._pending: dict[Hashable, asyncio.Future[None]] = {}
         self.generation = 0  # advanced by every drop: an answer begun before a write is not kept after it
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.drops = 0
 
     @property
     def enabled(self) -> bool:
@@ -92,6 +94,11 @@ class PublicCopies:
         self._copies.clear()
         self._bytes = 0
         self.generation += 1
+        self.drops += 1
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._copies)
@@ -116,6 +123,26 @@ class PublicCopies:
         pending = self._pending.pop(key, None)
         if pending is not None and not pending.done():
             pending.set_result(None)
+
+
+class CopiesMetrics(Collector):
+    """The store's counters on /metrics: how often a copy was served, how often one had to be made, how often a
+    write dropped them all, and what is kept now."""
+
+    def __init__(self, copies: PublicCopies) -> None:
+        self.copies = copies
+
+    def collect(self) -> Iterable[Metric]:
+        store = self.copies
+        yield CounterMetricFamily("ashyq_public_copy_hits", "Requests answered from a shared public copy",
+                                  value=store.hits)
+        yield CounterMetricFamily("ashyq_public_copy_misses", "Shareable answers made by asking the services",
+                                  value=store.misses)
+        yield CounterMetricFamily("ashyq_public_copy_drops", "Times a write through this gateway dropped every copy",
+                                  value=store.drops)
+        yield GaugeMetricFamily("ashyq_public_copies", "Shared public copies kept now", value=len(store))
+        yield GaugeMetricFamily("ashyq_public_copy_bytes", "Bytes the shared public copies take now",
+                                value=store.bytes)
 
 
 class _Copying:
@@ -156,7 +183,6 @@ class _Copying:
             self.copies.hits += 1
             await self._serve(scope, send, copy)
             return
-        self.copies.misses += 1
         try:
             await self._make(scope, receive, send, key)
         finally:
@@ -197,6 +223,7 @@ class _Copying:
             nonlocal headers, keep
             if message["type"] == "http.response.start":
                 keep = _has_marker(message) and message["status"] == _KEPT_STATUS
+                self.copies.misses += keep  # a shareable answer had to be made
                 if _has_marker(message):
                     del MutableHeaders(scope=message)[MARKER]
                 # The handler's own headers, before the middleware outside adds the visitor's (cookies, ids).

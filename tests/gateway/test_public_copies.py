@@ -115,6 +115,26 @@ class TestPages:
             await asyncio.sleep(0.35)
             assert "Новая рекомендация" in (await gateway.get("/recommendations")).text
 
+    async def test_the_counters_are_on_metrics(self, shared, orgs, dialogue):
+        from tests.common.test_metrics import scrape, value
+
+        await build_world(orgs, dialogue)
+        await shared.get("/orgs")
+        async with visitor(shared) as other:
+            await other.get("/orgs")
+            await other.get("/orgs")
+        found = await scrape(shared)
+        assert value(found, "ashyq_public_copy_misses_total") == 1
+        assert value(found, "ashyq_public_copy_hits_total") == 2
+        assert value(found, "ashyq_public_copies") == 1
+        assert value(found, "ashyq_public_copy_bytes") > 1000
+        assert value(found, "ashyq_public_copy_drops_total") == 0
+        await create_account(orgs, "coord", "a-long-password-1")
+        assert (await sign_in(shared, "coord", "a-long-password-1")).status_code == 303  # a write: drops them all
+        found = await scrape(shared)
+        assert value(found, "ashyq_public_copy_drops_total") == 1
+        assert value(found, "ashyq_public_copies") == 0 and value(found, "ashyq_public_copy_bytes") == 0
+
     async def test_turned_off_it_keeps_nothing(self, gateway, orgs, dialogue):
         await build_world(orgs, dialogue)
         await gateway.get("/")
